@@ -1,0 +1,147 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+)
+
+var (
+	contentType        = reflect.TypeFor[Content]()
+	stopType           = reflect.TypeFor[Stop]()
+	toolChoiceType     = reflect.TypeFor[ToolChoice]()
+	promptType         = reflect.TypeFor[Prompt]()
+	embeddingInputType = reflect.TypeFor[EmbeddingInput]()
+)
+
+// jsonKind names the JSON kind of a value for error messages.
+func jsonKind(b []byte) string {
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// decode unmarshals a request body into v, turning every failure into a 400
+// that names the offending field. The body must be valid UTF-8 and one JSON
+// object.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return Errorf("", "We could not parse the JSON body of your request: the body is empty. (HINT: send a JSON object with Content-Type: application/json.)")
+	}
+	if !utf8.Valid(body) {
+		return Errorf("", "We could not parse the JSON body of your request: it is not valid UTF-8.")
+	}
+	if t := bytes.TrimSpace(body); t[0] != '{' {
+		return Errorf("", "We could not parse the JSON body of your request: expected a JSON object, got %s.", jsonKind(t))
+	}
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return Errorf("", "We could not parse the JSON body of your request: %s at byte %d. (HINT: the body must be valid JSON.)", se.Error(), se.Offset)
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return Errorf("", "Invalid type in request body: expected %s, got %s.", typeName(te.Type), te.Value)
+		}
+		return Errorf(field, "Invalid type for '%s': expected %s, but got %s.", field, typeName(te.Type), te.Value)
+	}
+	return Errorf("", "Invalid request body: %s.", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// typeName describes a Go type in the API's terms.
+func typeName(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t {
+	case contentType:
+		return "a string, an array of content parts or null"
+	case stopType:
+		return "a string or an array of strings"
+	case toolChoiceType:
+		return "a string or an object"
+	case promptType, embeddingInputType:
+		return "a string, an array of strings, or an array of tokens"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return fmt.Sprintf("a %s", t.Kind())
+}
+
+// DecodeChatCompletionRequest parses and validates a chat completion body.
+// The returned request keeps body as Raw. Errors are *Error with status 400.
+func DecodeChatCompletionRequest(body []byte) (*ChatCompletionRequest, error) {
+	req := new(ChatCompletionRequest)
+	if err := decode(body, req); err != nil {
+		return nil, err
+	}
+	req.Raw = body
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// DecodeCompletionRequest parses and validates a legacy completion body.
+func DecodeCompletionRequest(body []byte) (*CompletionRequest, error) {
+	req := new(CompletionRequest)
+	if err := decode(body, req); err != nil {
+		return nil, err
+	}
+	req.Raw = body
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// DecodeEmbeddingRequest parses and validates an embeddings body.
+func DecodeEmbeddingRequest(body []byte) (*EmbeddingRequest, error) {
+	req := new(EmbeddingRequest)
+	if err := decode(body, req); err != nil {
+		return nil, err
+	}
+	req.Raw = body
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
