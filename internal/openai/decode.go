@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/outcrop/outcrop/internal/jsonx"
 )
 
 var (
@@ -53,7 +55,7 @@ func decode(body []byte, v any) error {
 	}
 	err := json.Unmarshal(body, v)
 	if err == nil {
-		return nil
+		return checkDuplicateKeys(body)
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -144,4 +146,46 @@ func DecodeEmbeddingRequest(body []byte) (*EmbeddingRequest, error) {
 		return nil, err
 	}
 	return req, nil
+}
+
+// checkDuplicateKeys rejects a body with a top-level key given twice.
+// encoding/json keeps the last value while the relay path splices the
+// first, so `{"model":"a","model":"b"}` could otherwise route by one model
+// and reach the upstream with the other.
+func checkDuplicateKeys(body []byte) error {
+	var keys []string
+	var seen map[string]struct{}
+	var dup string
+	err := jsonx.Members(body, func(m jsonx.Member) bool {
+		k := string(m.Key)
+		if seen == nil && len(keys) < 32 {
+			for _, prev := range keys {
+				if prev == k {
+					dup = k
+					return false
+				}
+			}
+			keys = append(keys, k)
+			return true
+		}
+		if seen == nil {
+			seen = make(map[string]struct{}, 2*len(keys))
+			for _, prev := range keys {
+				seen[prev] = struct{}{}
+			}
+		}
+		if _, ok := seen[k]; ok {
+			dup = k
+			return false
+		}
+		seen[k] = struct{}{}
+		return true
+	})
+	if err != nil {
+		return Errorf("", "We could not parse the JSON body of your request.")
+	}
+	if dup != "" {
+		return Errorf(dup, "Duplicate key '%s' in the request body.", dup)
+	}
+	return nil
 }

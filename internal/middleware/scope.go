@@ -1,0 +1,55 @@
+// Package middleware holds the HTTP middleware every request passes
+// through (request ID, access log, panic recovery) and the one typed
+// per-request Scope they share with the handlers.
+package middleware
+
+import (
+	"context"
+	"time"
+
+	"github.com/outcrop/outcrop/internal/openai"
+)
+
+// Scope is what the middleware and handlers learn about one request. The
+// request-ID middleware creates it; handlers fill in what they know; the
+// access log reads it when the request ends. It is owned by the request's
+// goroutine and must not be shared with others.
+type Scope struct {
+	RequestID string
+	Start     time.Time
+	// Route is the matched route pattern, set by the router.
+	Route string
+	// Model is the model name the client asked for.
+	Model string
+	// Deployment names the deployment that served the request.
+	Deployment string
+	// Fallbacks lists deployments that failed first, with the cause.
+	Fallbacks []string
+	Stream    bool
+	// TTFT is the time to the first streamed token, zero if none.
+	TTFT time.Duration
+	// Usage is the token usage reported by the upstream, nil if unknown.
+	Usage *openai.Usage
+	// UpstreamRequestID is the upstream's request ID, if it gave one.
+	UpstreamRequestID string
+	// Err is the internal error behind a failed request, for the log only.
+	Err error
+	// ClientGone is set when the client disconnected before the end.
+	ClientGone bool
+}
+
+type scopeKey struct{}
+
+// WithScope returns ctx carrying s.
+func WithScope(ctx context.Context, s *Scope) context.Context {
+	return context.WithValue(ctx, scopeKey{}, s)
+}
+
+// ScopeFrom returns the request's Scope. Outside a request it returns a
+// fresh Scope, so callers never check for nil.
+func ScopeFrom(ctx context.Context) *Scope {
+	if s, ok := ctx.Value(scopeKey{}).(*Scope); ok {
+		return s
+	}
+	return &Scope{}
+}

@@ -1,0 +1,153 @@
+// Package server serves the OpenAI API (and Outcrop's own routes) over
+// HTTP. Handlers return errors; one function, writeError, maps every error
+// to a status and an OpenAI error body.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/outcrop/outcrop/internal/middleware"
+	"github.com/outcrop/outcrop/internal/provider"
+)
+
+// DefaultMaxBodyBytes is the request body cap when Options leaves it zero.
+const DefaultMaxBodyBytes = 10 << 20
+
+// APIPrefixes are the prefixes the OpenAI routes are served under: /v1 as
+// OpenAI has it, and /api/v1 as aws-samples/bedrock-access-gateway has it,
+// so that its users can switch without touching their clients.
+var apiPrefixes = [...]string{"/v1", "/api/v1"}
+
+// Options configure a Server. The zero value of each field is a documented
+// default.
+type Options struct {
+	// Router maps model names to deployments. Required.
+	Router *provider.Router
+	// Logger receives the access log and errors; nil discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes caps request bodies; larger ones get 413. Default 10 MiB.
+	MaxBodyBytes int64
+	// Extra registers more routes (the API docs) on the same mux.
+	Extra func(mux *http.ServeMux)
+}
+
+// Server is the HTTP handler of the gateway.
+type Server struct {
+	router   *provider.Router
+	logger   *slog.Logger
+	maxBody  int64
+	draining atomic.Bool
+	handler  http.Handler
+}
+
+// New returns a Server for opts.
+func New(opts Options) *Server {
+	s := &Server{router: opts.Router, logger: opts.Logger, maxBody: opts.MaxBodyBytes}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	mux := http.NewServeMux()
+	s.register(mux, opts.Extra)
+	var h http.Handler = mux
+	h = middleware.Recover(s.logger)(h)
+	h = middleware.AccessLog(s.logger)(h)
+	h = middleware.RequestID(h)
+	s.handler = h
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Drain marks the server as shutting down: /ready answers 503 so load
+// balancers stop sending new requests while in-flight ones finish.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// handlerFunc is a handler that returns its error instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+type route struct {
+	method, path string
+	h            handlerFunc
+}
+
+// Routes lists every method and path the server serves, for the API docs'
+// tests.
+func (s *Server) Routes() [][2]string {
+	var out [][2]string
+	for _, rt := range s.routes() {
+		out = append(out, [2]string{rt.method, rt.path})
+	}
+	return out
+}
+
+func (s *Server) routes() []route {
+	var rs []route
+	for _, p := range apiPrefixes {
+		rs = append(rs,
+			route{"POST", p + "/chat/completions", s.chatCompletions},
+			route{"POST", p + "/completions", s.completions},
+			route{"POST", p + "/embeddings", s.embeddings},
+			route{"GET", p + "/models", s.listModels},
+			route{"GET", p + "/models/{model...}", s.getModel},
+		)
+	}
+	return append(rs,
+		route{"GET", "/health", s.health},
+		route{"GET", "/ready", s.ready},
+	)
+}
+
+func (s *Server) register(mux *http.ServeMux, extra func(*http.ServeMux)) {
+	methods := map[string][]string{}
+	for _, rt := range s.routes() {
+		mux.Handle(rt.method+" "+rt.path, s.adapt(rt.h))
+		methods[rt.path] = append(methods[rt.path], rt.method)
+	}
+	// A known path with another method gets 405 in the error envelope
+	// rather than ServeMux's plain-text one.
+	for path, ms := range methods {
+		mux.Handle(path, s.adapt(methodNotAllowed(ms)))
+	}
+	if extra != nil {
+		extra(mux)
+	}
+	mux.Handle("/", s.adapt(notFound))
+}
+
+// adapt turns a handlerFunc into an http.Handler that maps its error.
+func (s *Server) adapt(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		middleware.ScopeFrom(r.Context()).Route = r.Pattern
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func methodNotAllowed(methods []string) handlerFunc {
+	allow := append([]string(nil), methods...)
+	for _, m := range methods {
+		if m == "GET" {
+			allow = append(allow, "HEAD")
+		}
+	}
+	sort.Strings(allow)
+	allowed := strings.Join(allow, ", ")
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", allowed)
+		return apiError(http.StatusMethodNotAllowed, "method_not_allowed",
+			"Method %s is not allowed on %s; use %s.", r.Method, r.URL.Path, allowed)
+	}
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) error {
+	return apiError(http.StatusNotFound, "unknown_url", "Invalid URL (%s %s)", r.Method, r.URL.Path)
+}

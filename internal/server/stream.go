@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/outcrop/outcrop/internal/jsonx"
+	"github.com/outcrop/outcrop/internal/middleware"
+	"github.com/outcrop/outcrop/internal/openai"
+	"github.com/outcrop/outcrop/internal/provider"
+	"github.com/outcrop/outcrop/internal/sse"
+)
+
+// chunk is what relay needs of a stream event, chat or legacy completion.
+type chunk interface {
+	*openai.ChatCompletionChunk | *openai.CompletionResponse
+}
+
+// relay writes a stream to the client as SSE, one flushed event per chunk,
+// then `data: [DONE]`. The stream's first chunk was already read (see
+// provider.ChatCompletionStream), so headers go out only once the upstream
+// has answered. After the first byte a failure becomes one OpenAI-shaped
+// error event and the stream ends. A client that goes away cancels the
+// request context, which aborts the upstream call.
+func relay[T chunk](w http.ResponseWriter, r *http.Request, st provider.Stream[T], includeUsage bool) error {
+	defer st.Close()
+	sc := middleware.ScopeFrom(r.Context())
+	out := sse.NewWriter(w)
+	for {
+		c, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return streamFailure(r.Context(), sc, out, err)
+		}
+		data, usage, skip, err := encodeChunk(c, includeUsage)
+		if err != nil {
+			return streamFailure(r.Context(), sc, out, err)
+		}
+		if usage != nil {
+			sc.Usage = usage
+		}
+		if skip {
+			continue
+		}
+		if sc.TTFT == 0 {
+			sc.TTFT = time.Since(sc.Start)
+		}
+		if err := out.Data(data); err != nil {
+			sc.ClientGone = true
+			return nil
+		}
+	}
+	if err := out.Done(); err != nil {
+		sc.ClientGone = true
+	}
+	return nil
+}
+
+// encodeChunk returns the bytes to send for c, its usage if any, and
+// whether to skip it: the trailing usage chunk is sent only when the client
+// asked for it, and so is the `"usage":null` member of relayed chunks.
+func encodeChunk[T chunk](c T, includeUsage bool) (data []byte, usage *openai.Usage, skip bool, err error) {
+	var raw []byte
+	var usageOnly bool
+	switch c := any(c).(type) {
+	case *openai.ChatCompletionChunk:
+		raw, usage, usageOnly = c.Raw, c.Usage, c.UsageOnly()
+	case *openai.CompletionResponse:
+		raw, usage, usageOnly = c.Raw, c.Usage, c.UsageOnly()
+	}
+	if usageOnly && !includeUsage {
+		return nil, usage, true, nil
+	}
+	if raw == nil {
+		data, err = json.Marshal(c)
+		return data, usage, false, err
+	}
+	if !includeUsage {
+		if m, ok, _ := jsonx.Find(raw, "usage"); ok && string(m.Value(raw)) == "null" {
+			raw, err = jsonx.Delete(raw, "usage")
+		}
+	}
+	return raw, usage, false, err
+}
+
+// streamFailure handles an error after the stream started: the client is
+// told with one error event unless it is gone.
+func streamFailure(ctx context.Context, sc *middleware.Scope, out *sse.Writer, err error) error {
+	status, body, _ := classify(ctx, err, sc.RequestID)
+	sc.Err = err
+	if status == middleware.StatusClientClosed {
+		sc.ClientGone = true
+		return nil
+	}
+	if werr := out.Data(body); werr != nil {
+		sc.ClientGone = true
+	}
+	return nil
+}
