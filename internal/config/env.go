@@ -1,0 +1,145 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The OUTCROP_* environment variables and the fields they override.
+const (
+	EnvAddr           = "OUTCROP_ADDR"
+	EnvMaxBodyBytes   = "OUTCROP_MAX_BODY_BYTES"
+	EnvLogFormat      = "OUTCROP_LOG_FORMAT"
+	EnvLogLevel       = "OUTCROP_LOG_LEVEL"
+	EnvLogFile        = "OUTCROP_LOG_FILE"
+	EnvDemo           = "OUTCROP_DEMO"
+	EnvDemoTokenDelay = "OUTCROP_DEMO_TOKEN_DELAY"
+)
+
+// applyOverrides sets the fields named by OUTCROP_* variables. An empty
+// variable counts as unset: getenv cannot tell the two apart. A value that
+// does not parse is kept as a load problem for Validate.
+func (c *Config) applyOverrides(getenv func(string) string) {
+	c.overrideString(getenv, EnvAddr, "server.addr", &c.Server.Addr)
+	c.overrideString(getenv, EnvLogFormat, "log.format", &c.Log.Format)
+	c.overrideString(getenv, EnvLogLevel, "log.level", &c.Log.Level)
+	c.overrideString(getenv, EnvLogFile, "log.file", &c.Log.File)
+	c.overrideString(getenv, EnvDemo, "demo.enabled", (*string)(&c.Demo.Enabled))
+	if v := getenv(EnvMaxBodyBytes); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			c.loadProblem("env "+EnvMaxBodyBytes, fmt.Sprintf("invalid integer %q (want a size in bytes)", v))
+		} else {
+			c.Server.MaxBodyBytes = n
+			c.setFromEnv("server.max_body_bytes", EnvMaxBodyBytes)
+		}
+	}
+	if v := getenv(EnvDemoTokenDelay); v != "" {
+		d, err := parseDuration(v)
+		if err != nil {
+			c.loadProblem("env "+EnvDemoTokenDelay, err.Error())
+		} else {
+			c.Demo.TokenDelay = d
+			c.setFromEnv("demo.token_delay", EnvDemoTokenDelay)
+		}
+	}
+}
+
+func (c *Config) overrideString(getenv func(string) string, name, path string, field *string) {
+	if v := getenv(name); v != "" {
+		*field = v
+		c.setFromEnv(path, name)
+	}
+}
+
+func (c *Config) setFromEnv(path, name string) {
+	if c.envFields == nil {
+		c.envFields = make(map[string]string)
+	}
+	c.envFields[path] = name
+}
+
+func (c *Config) loadProblem(path, msg string) {
+	c.loadProblems = append(c.loadProblems, Problem{Path: path, Message: msg})
+}
+
+// expandReferences replaces ${VAR} in the fields that take references:
+// secrets (api_key, header values) and base_url, where a resource name
+// often comes from the environment. Other fields are taken literally, so
+// a "$" in a model name never surprises anyone.
+func (c *Config) expandReferences(getenv func(string) string) {
+	for i := range c.Upstreams {
+		u := &c.Upstreams[i]
+		p := fmt.Sprintf("upstreams[%d]", i)
+		u.BaseURL = c.expandField(p+".base_url", u.BaseURL, getenv)
+		u.APIKey = Secret(c.expandField(p+".api_key", u.APIKey.Value(), getenv))
+		keys := make([]string, 0, len(u.Headers))
+		for k := range u.Headers {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			u.Headers[k] = Secret(c.expandField(p+".headers."+k, u.Headers[k].Value(), getenv))
+		}
+	}
+}
+
+func (c *Config) expandField(path, s string, getenv func(string) string) string {
+	out, msgs := expand(s, getenv)
+	for _, m := range msgs {
+		c.loadProblem(path, m)
+	}
+	return out
+}
+
+// expand replaces each ${NAME} in s with getenv(NAME); "$${" stands for a
+// literal "${". A lone "$" is left alone, since keys may contain one. The
+// messages never quote s, which may be a secret.
+func expand(s string, getenv func(string) string) (string, []string) {
+	if !strings.Contains(s, "${") {
+		return s, nil
+	}
+	var b strings.Builder
+	var msgs []string
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), msgs
+		}
+		if i > 0 && s[i-1] == '$' { // "$${": an escaped literal
+			b.WriteString(s[:i-1])
+			b.WriteString("${")
+			s = s[i+2:]
+			continue
+		}
+		b.WriteString(s[:i])
+		end := strings.IndexByte(s[i:], '}')
+		if end < 0 {
+			msgs = append(msgs, `unterminated "${" (write "$${" for a literal "${")`)
+			return b.String(), msgs
+		}
+		if name := s[i+2 : i+end]; !isEnvName(name) {
+			msgs = append(msgs, `invalid environment reference: "${" must be followed by a name of letters, digits and _ and a "}" (write "$${" for a literal "${")`)
+		} else if v := getenv(name); v == "" {
+			msgs = append(msgs, fmt.Sprintf("environment variable %s is not set", name))
+		} else {
+			b.WriteString(v)
+		}
+		s = s[i+end+1:]
+	}
+}
+
+func isEnvName(s string) bool {
+	if s == "" || (s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	for _, r := range s {
+		if r != '_' && (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
