@@ -70,6 +70,25 @@ type EmbeddingResponse struct {
 	Raw []byte `json:"-"`
 }
 
+// MarshalJSON writes the response with OpenAI's embeddings usage shape,
+// which has only prompt_tokens and total_tokens.
+func (r EmbeddingResponse) MarshalJSON() ([]byte, error) {
+	type usage struct {
+		PromptTokens int `json:"prompt_tokens"`
+		TotalTokens  int `json:"total_tokens"`
+	}
+	out := struct {
+		Object string      `json:"object"`
+		Data   []Embedding `json:"data"`
+		Model  string      `json:"model"`
+		Usage  usage       `json:"usage"`
+	}{Object: r.Object, Data: r.Data, Model: r.Model}
+	if r.Usage != nil {
+		out.Usage = usage{r.Usage.PromptTokens, r.Usage.TotalTokens}
+	}
+	return json.Marshal(out)
+}
+
 // Embedding is one vector of an embeddings response. Vector is written as a
 // float array, or as base64 of little-endian float32 when Base64 is set.
 type Embedding struct {

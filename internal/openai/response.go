@@ -134,6 +134,44 @@ type Delta struct {
 	Refusal          *string    `json:"refusal,omitempty"`
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 	ReasoningContent *string    `json:"reasoning_content,omitempty"`
+
+	// NullContent and NullRefusal write `"content":null` and
+	// `"refusal":null` when the pointer is nil, as OpenAI's first chunk
+	// (`{"role":"assistant","content":"","refusal":null}`) and its tool-call
+	// chunks (`"content":null`) have them.
+	NullContent bool `json:"-"`
+	NullRefusal bool `json:"-"`
+}
+
+var jsonNull = json.RawMessage("null")
+
+// MarshalJSON writes the delta, with explicit nulls where asked.
+func (d Delta) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Role             string          `json:"role,omitempty"`
+		Content          json.RawMessage `json:"content,omitempty"`
+		Refusal          json.RawMessage `json:"refusal,omitempty"`
+		ToolCalls        []ToolCall      `json:"tool_calls,omitempty"`
+		ReasoningContent *string         `json:"reasoning_content,omitempty"`
+	}{Role: d.Role, ToolCalls: d.ToolCalls, ReasoningContent: d.ReasoningContent}
+	var err error
+	if out.Content, err = nullableString(d.Content, d.NullContent); err != nil {
+		return nil, err
+	}
+	if out.Refusal, err = nullableString(d.Refusal, d.NullRefusal); err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+func nullableString(s *string, null bool) (json.RawMessage, error) {
+	switch {
+	case s != nil:
+		return json.Marshal(*s)
+	case null:
+		return jsonNull, nil
+	}
+	return nil, nil
 }
 
 // Object names used in responses.

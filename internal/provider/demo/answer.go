@@ -14,18 +14,6 @@ import (
 // each answer says plainly that no model wrote it and how to get one that
 // does, then reflects the request so that it visibly depends on the input.
 
-// openers vary the first words of chat answers by request and by choice.
-var openers = [...]string{"Hello!", "Hi there!", "Greetings!", "Good to hear from you!", "Hey!"}
-
-// leads vary the first words of legacy completions.
-var leads = [...]string{
-	" Here is where a real model would continue.",
-	" A real model would take it from here.",
-	" This is where a model's text would begin.",
-	" The rest would come from a real model.",
-	" A language model would carry on from this point.",
-}
-
 const (
 	demoIntro  = "This is Outcrop's built-in demo upstream, not a language model, so I can only reflect what you sent."
 	demoOutro  = "Point Outcrop at OpenAI, Azure OpenAI, Amazon Bedrock or any OpenAI-compatible server to get real answers."
@@ -87,6 +75,8 @@ func nonTextParts(c openai.Content) int {
 
 // chatText is the answer of choice i of n to a conversation.
 func chatText(c conversation, d digest, i, n int) string {
+	// Openers vary the first words by request and by choice.
+	openers := [...]string{"Hello!", "Hi there!", "Greetings!", "Good to hear from you!", "Hey!"}
 	var b strings.Builder
 	b.WriteString(openers[d.pick(i, len(openers))])
 	if n > 1 {
@@ -118,7 +108,7 @@ func writeUserEcho(b *strings.Builder, c conversation) {
 		fmt.Fprintf(b, " You sent %s and no text.", plural(c.userParts, "attachment"))
 		return
 	}
-	fmt.Fprintf(b, " You said: %q (%s", quote(c.user, quoteWords), plural(words, "word"))
+	fmt.Fprintf(b, " You said: \"%s\" (%s", quote(c.user, quoteWords), plural(words, "word"))
 	if c.userParts > 0 {
 		fmt.Fprintf(b, " and %s", plural(c.userParts, "attachment"))
 	}
@@ -133,28 +123,34 @@ func writeToolFollowUp(b *strings.Builder, c conversation) {
 	if c.toolName != "" {
 		name = "`" + c.toolName + "` tool"
 	}
-	fmt.Fprintf(b, " The %s returned: %q.", name, quote(c.toolResult, 40))
+	fmt.Fprintf(b, " The %s returned: \"%s\".", name, quote(c.toolResult, 40))
 	b.WriteString(" I am Outcrop's built-in demo upstream, so I can only pass that result along;")
 	if strings.TrimSpace(c.user) != "" {
-		fmt.Fprintf(b, " a real model would now use it to answer %q.", quote(c.user, 12))
+		fmt.Fprintf(b, " a real model would now use it to answer \"%s\".", quote(c.user, 12))
 	} else {
 		b.WriteString(" a real model would now use it to answer you.")
 	}
 }
 
 // completionText is the continuation of choice i of a legacy prompt.
-// tokenCount is set instead of text for a token-array prompt.
-func completionText(text string, tokenCount int, d digest, i int) string {
+func completionText(pr legacyPrompt, d digest, i int) string {
+	leads := [...]string{
+		" Here is where a real model would continue.",
+		" A real model would take it from here.",
+		" This is where a model's text would begin.",
+		" The rest would come from a real model.",
+		" A language model would carry on from this point.",
+	}
 	var b strings.Builder
 	b.WriteString(leads[d.pick(i, len(leads))])
 	b.WriteString(" Outcrop's built-in demo upstream saw a prompt of ")
-	if text == "" {
-		b.WriteString(plural(tokenCount, "token"))
+	if pr.tokenIDs {
+		b.WriteString(plural(pr.tokens, "token"))
 	} else {
-		fields := strings.Fields(text)
+		fields := strings.Fields(pr.text)
 		b.WriteString(plural(len(fields), "word"))
 		if len(fields) > 0 {
-			fmt.Fprintf(&b, " ending in %q", fields[len(fields)-1])
+			fmt.Fprintf(&b, " ending in \"%s\"", fields[len(fields)-1])
 		}
 	}
 	b.WriteString("; configure a real upstream to get real completions.")
@@ -182,7 +178,7 @@ func plural(n int, noun string) string {
 func list(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = fmt.Sprintf("%q", s)
+		q[i] = `"` + s + `"`
 	}
 	if len(q) == 1 {
 		return q[0]
@@ -230,14 +226,15 @@ func words(s string) []word {
 	return out
 }
 
-// keywords returns up to k distinct words of at least four letters, the
-// longest first (ties in order of appearance).
+// keywords returns up to k distinct words of at least four letters that
+// are not common English words, the longest first (ties in order of
+// appearance).
 func keywords(s string, k int) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, w := range words(s) {
 		key := strings.ToLower(w.text)
-		if utf8.RuneCountInString(w.text) < 4 || seen[key] {
+		if utf8.RuneCountInString(w.text) < 4 || seen[key] || commonWord(key) {
 			continue
 		}
 		seen[key] = true
@@ -278,4 +275,17 @@ func names(s string) []string {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// commonWord reports whether a lower-case word is too common to stand out.
+func commonWord(w string) bool {
+	switch w {
+	case "about", "also", "been", "could", "does", "from", "give", "have",
+		"hello", "into", "just", "know", "like", "make", "need", "please",
+		"should", "some", "tell", "than", "that", "them", "then", "there",
+		"these", "they", "this", "want", "were", "what", "when", "where",
+		"which", "will", "with", "would", "your":
+		return true
+	}
+	return false
 }

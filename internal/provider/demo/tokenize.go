@@ -5,15 +5,18 @@ import (
 	"unicode/utf8"
 )
 
-// maxWordRunes is the longest run of letters and digits kept in one token;
-// longer words are split, much as a BPE tokenizer splits rare words.
+// maxWordRunes is the longest run of letters and digits (or of
+// punctuation) kept in one token; longer runs are split, much as a BPE
+// tokenizer splits rare words.
 const maxWordRunes = 12
 
 // tokenize splits s into the demo's tokens. A token is an optional run of
-// white space followed by either a run of letters and digits (at most
-// maxWordRunes of them) or one other character; white space at the very end
-// is a token of its own. The tokens concatenate back to s, so streaming them
-// one by one rebuilds the text exactly. "Hi there!" is "Hi", " there", "!".
+// white space followed by a run of letters and digits or a run of other
+// visible characters (punctuation), each run at most maxWordRunes long;
+// white space at the very end is a token of its own. The tokens
+// concatenate back to s, so streaming them one by one rebuilds the text
+// exactly. `Hi there!` is "Hi", " there", "!"; `{"city":"Paris"}` is `{"`,
+// "city", `":"`, "Paris", `"}`.
 //
 // It stands in for a real tokenizer in usage counts, max_tokens and
 // streaming. It is deliberately simple: counts are in the same range as
@@ -53,12 +56,10 @@ func tokenLen(s string) int {
 	}
 	r, w := utf8.DecodeRuneInString(s[i:])
 	i += w
-	if !isWordRune(r) {
-		return i
-	}
+	word := isWordRune(r)
 	for runes := 1; i < len(s) && runes < maxWordRunes; runes++ {
 		r, w := utf8.DecodeRuneInString(s[i:])
-		if !isWordRune(r) {
+		if isWordRune(r) != word || unicode.IsSpace(r) {
 			break
 		}
 		i += w
