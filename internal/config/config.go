@@ -127,8 +127,8 @@ const (
 	// header.
 	TypeAzure UpstreamType = "azure"
 	// TypeAzureV1 is Azure OpenAI's v1 surface, {resource}/openai/v1/,
-	// OpenAI-shaped with the deployment name as the model and no
-	// api-version.
+	// OpenAI-shaped with the deployment name as the model, an "api-key"
+	// header and no api-version unless one is set.
 	TypeAzureV1 UpstreamType = "azure-v1"
 	// TypeOpenAICompatible is any server speaking the OpenAI API (vLLM,
 	// Ollama, LM Studio, llama.cpp, Bedrock's /openai/v1); the key is
@@ -155,8 +155,9 @@ type Upstream struct {
 	// such as "${OPENAI_API_KEY}". Required for openai, azure and azure-v1;
 	// optional for openai-compatible. Never logged.
 	APIKey Secret `yaml:"api_key"`
-	// APIVersion is Azure's api-version query parameter, required for type
-	// azure and rejected for the others. Example "2024-10-21".
+	// APIVersion is Azure's api-version query parameter: required for type
+	// azure (example "2024-10-21"), optional for azure-v1 (sent only when
+	// set, e.g. "preview" for preview features), rejected for the others.
 	APIVersion string `yaml:"api_version"`
 	// Headers are extra request headers sent upstream, such as
 	// OpenAI-Organization. Values are treated as secrets (never logged,
