@@ -78,7 +78,7 @@ func TestHostileRequests(t *testing.T) {
 		{"absurd max_tokens", "POST", "/v1/chat/completions", `{"model":"demo-chat",` + okMsgs + `,"max_tokens":1000000000000}`, 400, "invalid_request_error", "max_tokens", ""},
 		{"negative max_tokens", "POST", "/v1/chat/completions", `{"model":"demo-chat",` + okMsgs + `,"max_tokens":-1}`, 400, "invalid_request_error", "max_tokens", ""},
 		{"fractional max_tokens", "POST", "/v1/chat/completions", `{"model":"demo-chat",` + okMsgs + `,"max_completion_tokens":1.5}`, 400, "invalid_request_error", "max_completion_tokens", ""},
-		{"overflowing max_tokens", "POST", "/v1/chat/completions", `{"model":"demo-chat",` + okMsgs + `,"max_tokens":1e400}`, 400, "invalid_request_error", "", ""},
+		{"overflowing max_tokens", "POST", "/v1/chat/completions", `{"model":"demo-chat",` + okMsgs + `,"max_tokens":1e400}`, 400, "invalid_request_error", "max_tokens", ""},
 		{"temperature out of range", "POST", "/v1/chat/completions", `{"model":"demo-chat",` + okMsgs + `,"temperature":5}`, 400, "invalid_request_error", "temperature", ""},
 		{"n zero", "POST", "/v1/chat/completions", `{"model":"demo-chat",` + okMsgs + `,"n":0}`, 400, "invalid_request_error", "n", ""},
 		{"too many stops", "POST", "/v1/chat/completions", `{"model":"demo-chat",` + okMsgs + `,"stop":["a","b","c","d","e"]}`, 400, "invalid_request_error", "stop", ""},
