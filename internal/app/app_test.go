@@ -72,7 +72,7 @@ func TestDemoChat(t *testing.T) {
 	base, _ := startGateway(t, demoConfig(0))
 	resp := postJSON(t, base+"/v1/chat/completions", `{"model":"demo-chat","messages":[{"role":"user","content":"Hello there"}]}`)
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("got status %d: %s", resp.StatusCode, b)
 	}
@@ -159,7 +159,8 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Errorf("Serve returned %v, want nil", err)
 	}
-	if _, err := http.Get(base + "/health"); err == nil {
+	if resp, err := http.Get(base + "/health"); err == nil {
+		resp.Body.Close()
 		t.Error("gateway still accepts connections after shutdown")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
 )
 
@@ -34,7 +35,8 @@ type EmbeddingInput struct {
 func (in *EmbeddingInput) UnmarshalJSON(b []byte) error {
 	var p Prompt
 	if err := p.UnmarshalJSON(b); err != nil {
-		if te, ok := err.(*json.UnmarshalTypeError); ok {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
 			te.Type = embeddingInputType
 		}
 		return err

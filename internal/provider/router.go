@@ -133,7 +133,10 @@ func Call[T any](ctx context.Context, rt *Route, fn func(context.Context, *Deplo
 		}
 	}
 	if errors.Is(last, errUnsupported) {
-		return zero, out, last.(*unsupportedError).apiError(rt.Name)
+		var ue *unsupportedError
+		if errors.As(last, &ue) {
+			return zero, out, ue.apiError(rt.Name)
+		}
 	}
 	return zero, out, last
 }
@@ -235,7 +238,7 @@ type peeked[T any] struct {
 
 func peek[T any](s Stream[T]) (Stream[T], error) {
 	first, err := s.Recv()
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		s.Close()
 		return nil, err
 	}

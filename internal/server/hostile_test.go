@@ -52,9 +52,9 @@ func TestHostileRequests(t *testing.T) {
 	deep := `{"model":"demo-chat",` + okMsgs + `,"metadata":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`
 	tests := []struct {
 		name, method, path, body string
-		wantStatus                int
-		wantType, wantParam       string
-		wantCode                  string
+		wantStatus               int
+		wantType, wantParam      string
+		wantCode                 string
 	}{
 		{"bad json", "POST", "/v1/chat/completions", `{"model":`, 400, "invalid_request_error", "", ""},
 		{"trailing garbage", "POST", "/v1/chat/completions", `{"model":"demo-chat",` + okMsgs + `} x`, 400, "invalid_request_error", "", ""},
@@ -169,7 +169,7 @@ func deref(s *string) string {
 func TestBodyLimitWithoutContentLength(t *testing.T) {
 	srv := newDemoServer(t, 1024)
 	body := io.MultiReader(strings.NewReader(`{"model":"demo-chat","messages":[{"role":"user","content":"`), bytes.NewReader(bytes.Repeat([]byte("a"), 4096)), strings.NewReader(`"}]}`))
-	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", body)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", body)
 	req.ContentLength = -1
 	resp, err := srv.Client().Do(req)
 	if err != nil {

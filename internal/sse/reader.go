@@ -54,7 +54,7 @@ func (r *Reader) Next() (Event, error) {
 	for {
 		line, err := r.readLine()
 		if err != nil {
-			if err == io.EOF && (hasData || len(line) > 0) {
+			if errors.Is(err, io.EOF) && (hasData || len(line) > 0) {
 				if len(line) > 0 {
 					r.field(&ev, line, &hasData)
 				}
