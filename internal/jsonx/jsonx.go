@@ -132,7 +132,7 @@ func Set(obj []byte, key string, val []byte) ([]byte, error) {
 // Delete returns obj without the top-level member key, with its separating
 // comma. obj is returned unchanged when the key is absent.
 func Delete(obj []byte, key string) ([]byte, error) {
-	var prevEnd = -1
+	prevEnd := -1
 	var target Member
 	found := false
 	nextStart := -1

@@ -21,8 +21,10 @@ func newDemoServer(t *testing.T, maxBody int64) *httptest.Server {
 	d := demo.New(demo.Config{})
 	var routes []*provider.Route
 	for _, m := range demo.Models() {
-		routes = append(routes, &provider.Route{Name: m, OwnedBy: demo.OwnedBy,
-			Deployments: []*provider.Deployment{{Name: "demo/" + m, Model: m, Provider: d}}})
+		routes = append(routes, &provider.Route{
+			Name: m, OwnedBy: demo.OwnedBy,
+			Deployments: []*provider.Deployment{{Name: "demo/" + m, Model: m, Provider: d}},
+		})
 	}
 	router, err := provider.NewRouter(routes, map[string]string{"demo-alias": demo.ChatModel})
 	if err != nil {

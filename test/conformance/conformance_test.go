@@ -1,0 +1,314 @@
+// Package conformance drives a running Outcrop with the official openai npm
+// SDK (and LangChain): this Go test boots the gateways on loopback and
+// runs the Node scripts in this directory against them with `node --test`.
+//
+// Two gateways are started: "demo", with the default configuration (the
+// built-in demo upstream), and "relay", configured with OpenAI upstreams
+// that are openaitest emulators, so the SDK sees a real relay: model name
+// mapping, upstream keys, upstream errors kept (429 stays 429).
+//
+// Run it with `bash scripts/test conformance` (npm ci first) or, once
+// node_modules exists, `go test -v -run Conformance ./test/conformance`.
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/outcrop/outcrop/internal/app"
+	"github.com/outcrop/outcrop/internal/config"
+	"github.com/outcrop/outcrop/internal/provider/openaicompat/openaitest"
+)
+
+// relayConfig maps the relay gateway's public models onto the emulators.
+// The model names are the ones helpers.mjs expects (RELAY_* constants).
+const relayConfig = `
+upstreams:
+  - name: emulator
+    type: openai
+    base_url: ${EMULATOR_URL}
+    api_key: ${EMULATOR_KEY}
+  - name: limited
+    type: openai-compatible
+    base_url: ${LIMITED_URL}
+models:
+  - name: gpt-4o-mini
+    deployments: [{upstream: emulator}]
+  - name: gpt-3.5-turbo-instruct
+    deployments: [{upstream: emulator}]
+  - name: text-embedding-3-small
+    deployments: [{upstream: emulator}]
+  # An ID with ':' and '/', as Bedrock's are: the SDK path-escapes it in
+  # models.retrieve, and the gateway must unescape it.
+  - name: us.anthropic.claude-3:0/x
+    deployments: [{upstream: emulator, model: gpt-4o-mini}]
+  - name: rate-limited
+    deployments: [{upstream: limited, model: gpt-4o-mini}]
+`
+
+// emulatorKey is the upstream key the relay must send, in place of the
+// client's own key.
+const emulatorKey = "sk-emulator-conformance"
+
+// oddModelID is the relay's public model name with ':' and '/'; its
+// deployment is gpt-4o-mini on the emulator.
+const oddModelID = "us.anthropic.claude-3:0/x"
+
+// retryAfter is the Retry-After the rate-limited emulator sends; the
+// RateLimitError test expects it back as "7".
+const retryAfter = 7 * time.Second
+
+func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("conformance: skipped in -short mode")
+	}
+	node := nodeOrSkip(t)
+	files := testFiles(t)
+
+	demo := startGateway(t, "demo", demoConfig(t))
+	emulator := openaitest.New(t, openaitest.WithAPIKey(emulatorKey))
+	limited := openaitest.New(t, openaitest.WithDefault(openaitest.RateLimited(retryAfter)))
+	relay := startGateway(t, "relay", parseConfig(t, relayConfig, map[string]string{
+		"EMULATOR_URL": emulator.OpenAIBase(),
+		"EMULATOR_KEY": emulatorKey,
+		"LIMITED_URL":  limited.OpenAIBase(),
+	}))
+
+	runNode(t, node, files, []string{
+		"OUTCROP_DEMO_URL=" + demo + "/v1",
+		"OUTCROP_DEMO_API_URL=" + demo + "/api/v1",
+		"OUTCROP_RELAY_URL=" + relay + "/v1",
+		"OUTCROP_CLOSED_URL=" + closedURL(t) + "/v1",
+	})
+
+	checkUpstreamRequests(t, emulator.Requests())
+}
+
+// checkUpstreamRequests checks what the relay sent its upstream during the
+// Node tests: the upstream's key instead of the client's, and upstream
+// model IDs instead of public names.
+func checkUpstreamRequests(t *testing.T, reqs []openaitest.Recorded) {
+	t.Helper()
+	if len(reqs) == 0 {
+		t.Fatal("relay emulator received no request: the relay tests did not reach it")
+	}
+	for _, r := range reqs {
+		if got, want := r.Header.Get("Authorization"), "Bearer "+emulatorKey; got != want {
+			t.Errorf("emulator request %s %s: got Authorization %q, want %q", r.Method, r.Path, got, want)
+		}
+		if bytes.Contains(r.Body, []byte(oddModelID)) {
+			t.Errorf("emulator request %s %s: body names the public model %q, want the upstream ID: %s", r.Method, r.Path, oddModelID, r.Body)
+		}
+	}
+}
+
+// inCI reports whether a missing prerequisite must fail the test rather
+// than skip it: in CI a skipped conformance suite would pass silently.
+func inCI() bool { return os.Getenv("CI") == "true" }
+
+// nodeOrSkip returns the node binary and checks that `npm ci` has run.
+func nodeOrSkip(t *testing.T) string {
+	t.Helper()
+	missing := func(format string, args ...any) {
+		t.Helper()
+		if inCI() {
+			t.Fatalf(format, args...)
+		}
+		t.Skipf(format, args...)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("conformance: node not found (%v); install Node.js 20+", err)
+	}
+	if _, err := os.Stat(filepath.Join("node_modules", "openai", "package.json")); err != nil {
+		missing("conformance: the openai SDK is not installed (%v); run `npm ci` in test/conformance or `bash scripts/test conformance`", err)
+	}
+	return node
+}
+
+// testFiles lists the Node test files. They are passed to node one by one
+// because Node 20's --test takes no glob patterns.
+func testFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.test.mjs")
+	if err != nil {
+		t.Fatalf("glob: %v", err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no *.test.mjs files in test/conformance")
+	}
+	return files
+}
+
+// demoConfig is the default configuration, as a bare `outcrop serve` has
+// it, with a shorter token delay so that streams take milliseconds.
+func demoConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Demo.TokenDelay = config.Duration(time.Millisecond)
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("default config: %v", err)
+	}
+	if !cfg.DemoEnabled() {
+		t.Fatal("default config: got demo disabled, want the demo upstream served")
+	}
+	return cfg
+}
+
+// parseConfig parses a YAML configuration whose ${VAR} references are
+// looked up in env, and validates it.
+func parseConfig(t *testing.T, yaml string, env map[string]string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("parse config: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("validate config: %v", err)
+	}
+	return cfg
+}
+
+// startGateway builds and serves a gateway on a free loopback port and
+// returns its root URL. It is shut down gracefully when the test ends; its
+// log is shown only if the test failed.
+func startGateway(t *testing.T, name string, cfg *config.Config) string {
+	t.Helper()
+	cfg.Server.ShutdownGrace = config.Duration(5 * time.Second)
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	gw, err := app.Build(cfg, logger)
+	if err != nil {
+		t.Fatalf("%s gateway: build: %v", name, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("%s gateway: listen: %v", name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- gw.Serve(ctx, ln, logger) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s gateway: serve: %v", name, err)
+		}
+		if t.Failed() {
+			t.Logf("%s gateway log:\n%s", name, logs.String())
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// closedURL returns the root URL of a loopback port that nothing listens
+// on, for the APIConnectionError test.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	return "http://" + addr
+}
+
+// nodeTimeout bounds the whole Node run, so that a hung stream fails the
+// test with node's output instead of hitting go test's global timeout.
+const nodeTimeout = 5 * time.Minute
+
+// runNode runs `node --test` on files with env added, streaming its output
+// line by line into the test log, and fails the test if node fails.
+func runNode(t *testing.T, node string, files, env []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
+	defer cancel()
+	args := append([]string{"--test", "--test-reporter=spec"}, files...)
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, "NO_COLOR=1", "FORCE_COLOR=0")
+	out := &lineLogger{t: t}
+	cmd.Stdout, cmd.Stderr = out, out
+	t.Logf("running %s", strings.Join(cmd.Args, " "))
+	err := cmd.Run()
+	out.flush()
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("node --test did not finish within %v", nodeTimeout)
+	case err != nil:
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			t.Fatalf("node --test failed (exit %d): see the output above", exit.ExitCode())
+		}
+		t.Fatalf("node --test: %v", err)
+	}
+}
+
+// lineLogger writes each complete line it is given to the test log as it
+// arrives. exec copies stdout and stderr from one goroutine each, hence the
+// lock.
+type lineLogger struct {
+	t   *testing.T
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (l *lineLogger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		l.t.Log(string(l.buf[:i]))
+		l.buf = l.buf[i+1:]
+	}
+}
+
+// flush logs a last line that had no newline.
+func (l *lineLogger) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 {
+		l.t.Log(string(l.buf))
+		l.buf = nil
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the gateway's concurrent logging.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var (
+	_ io.Writer = (*lineLogger)(nil)
+	_ io.Writer = (*syncBuffer)(nil)
+)
