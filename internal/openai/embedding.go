@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 )
 
@@ -130,6 +131,11 @@ func DecodeBase64Vector(s string) ([]float32, error) {
 	buf, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, err
+	}
+	// A length that is not a whole number of float32s is a truncated or
+	// foreign encoding; dropping the tail would return a wrong vector.
+	if len(buf)%4 != 0 {
+		return nil, fmt.Errorf("base64 embedding has %d bytes, not a multiple of 4", len(buf))
 	}
 	v := make([]float32, len(buf)/4)
 	for i := range v {

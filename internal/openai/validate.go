@@ -28,10 +28,10 @@ func (r *ChatCompletionRequest) Validate() error {
 	if err := validateSampling(r.Temperature, r.TopP, r.PresencePenalty, r.FrequencyPenalty); err != nil {
 		return err
 	}
-	if err := validateMaxTokens("max_tokens", r.MaxTokens); err != nil {
+	if err := validateMaxTokens("max_tokens", r.MaxTokens, 1); err != nil {
 		return err
 	}
-	if err := validateMaxTokens("max_completion_tokens", r.MaxCompletionTokens); err != nil {
+	if err := validateMaxTokens("max_completion_tokens", r.MaxCompletionTokens, 1); err != nil {
 		return err
 	}
 	if err := validateN(r.N); err != nil {
@@ -158,12 +158,12 @@ func validateSampling(temperature, topP, presence, frequency *float64) error {
 	return nil
 }
 
-func validateMaxTokens(field string, v *int) error {
+func validateMaxTokens(field string, v *int, least int) error {
 	if v == nil {
 		return nil
 	}
-	if *v < 1 {
-		return Errorf(field, "Invalid '%s': integer below minimum value. Expected a value >= 1, but got %d instead.", field, *v)
+	if *v < least {
+		return Errorf(field, "Invalid '%s': integer below minimum value. Expected a value >= %d, but got %d instead.", field, least, *v)
 	}
 	if *v > MaxTokensCap {
 		return Errorf(field, "Invalid '%s': %d is too large; the largest value accepted is %d.", field, *v, MaxTokensCap)
@@ -196,7 +196,9 @@ func (r *CompletionRequest) Validate() error {
 	if err := validateSampling(r.Temperature, r.TopP, r.PresencePenalty, r.FrequencyPenalty); err != nil {
 		return err
 	}
-	if err := validateMaxTokens("max_tokens", r.MaxTokens); err != nil {
+	// The legacy API takes max_tokens 0 (minimum 0 in the spec): with echo
+	// it scores a prompt without generating.
+	if err := validateMaxTokens("max_tokens", r.MaxTokens, 0); err != nil {
 		return err
 	}
 	if err := validateN(r.N); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -141,8 +142,14 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
+		// ParseFloat also takes NaN and Inf, and a float beyond int64
+		// converts to a negative Duration: treat the first as no advice and
+		// cap the rest.
+		switch {
+		case !(s > 0) || math.IsInf(s, 1):
 			return 0
+		case s >= float64(math.MaxInt64)/float64(time.Second):
+			return time.Duration(math.MaxInt64)
 		}
 		return time.Duration(s * float64(time.Second))
 	}

@@ -133,6 +133,14 @@ func Call[T any](ctx context.Context, rt *Route, fn func(context.Context, *Deplo
 		}
 	}
 	if errors.Is(last, errUnsupported) {
+		// A deployment that could serve the request failed first (a 429,
+		// say): that failure is the answer, not "unsupported", which would
+		// tell the client not to retry.
+		for i := len(out.Failures) - 1; i >= 0; i-- {
+			if err := out.Failures[i].Err; !errors.Is(err, errUnsupported) {
+				return zero, out, err
+			}
+		}
 		var ue *unsupportedError
 		if errors.As(last, &ue) {
 			return zero, out, ue.apiError(rt.Name)

@@ -157,14 +157,14 @@ func completionText(pr legacyPrompt, d digest, i int) string {
 	return b.String()
 }
 
-// quote returns the first max words of s, separated by single spaces, with
-// an ellipsis when words were left out.
-func quote(s string, max int) string {
+// quote returns the first limit words of s, separated by single spaces,
+// with an ellipsis when words were left out.
+func quote(s string, limit int) string {
 	f := strings.Fields(s)
-	if len(f) <= max {
+	if len(f) <= limit {
 		return strings.Join(f, " ")
 	}
-	return strings.Join(f[:max], " ") + "…"
+	return strings.Join(f[:limit], " ") + "…"
 }
 
 func plural(n int, noun string) string {

@@ -92,7 +92,7 @@ func TestStreamMatchesResponse(t *testing.T) {
 				}
 			}
 			for i, ch := range resp.Choices {
-				want := ""
+				var want string
 				if ch.Message.Content != nil {
 					want = *ch.Message.Content
 				} else {
