@@ -108,44 +108,45 @@ func typeName(t reflect.Type) string {
 	return fmt.Sprintf("a %s", t.Kind())
 }
 
-// DecodeChatCompletionRequest parses and validates a chat completion body.
-// The returned request keeps body as Raw. Errors are *Error with status 400.
-func DecodeChatCompletionRequest(body []byte) (*ChatCompletionRequest, error) {
-	req := new(ChatCompletionRequest)
+// request is what the Decode functions need of a request type.
+type request[T any] interface {
+	*T
+	Validate() error
+	setRaw(body []byte)
+}
+
+func (r *ChatCompletionRequest) setRaw(b []byte) { r.Raw = b }
+func (r *CompletionRequest) setRaw(b []byte)     { r.Raw = b }
+func (r *EmbeddingRequest) setRaw(b []byte)      { r.Raw = b }
+
+// decodeRequest parses and validates a request body into a new T, which
+// keeps body as Raw. Errors are *Error with status 400.
+func decodeRequest[T any, P request[T]](body []byte) (P, error) {
+	req := P(new(T))
 	if err := decode(body, req); err != nil {
 		return nil, err
 	}
-	req.Raw = body
+	req.setRaw(body)
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	return req, nil
+}
+
+// DecodeChatCompletionRequest parses and validates a chat completion body.
+// The returned request keeps body as Raw. Errors are *Error with status 400.
+func DecodeChatCompletionRequest(body []byte) (*ChatCompletionRequest, error) {
+	return decodeRequest[ChatCompletionRequest](body)
 }
 
 // DecodeCompletionRequest parses and validates a legacy completion body.
 func DecodeCompletionRequest(body []byte) (*CompletionRequest, error) {
-	req := new(CompletionRequest)
-	if err := decode(body, req); err != nil {
-		return nil, err
-	}
-	req.Raw = body
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	return req, nil
+	return decodeRequest[CompletionRequest](body)
 }
 
 // DecodeEmbeddingRequest parses and validates an embeddings body.
 func DecodeEmbeddingRequest(body []byte) (*EmbeddingRequest, error) {
-	req := new(EmbeddingRequest)
-	if err := decode(body, req); err != nil {
-		return nil, err
-	}
-	req.Raw = body
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	return req, nil
+	return decodeRequest[EmbeddingRequest](body)
 }
 
 // checkDuplicateKeys rejects a body with a top-level key given twice.

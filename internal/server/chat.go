@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/outcrop/outcrop/internal/middleware"
@@ -8,37 +9,101 @@ import (
 	"github.com/outcrop/outcrop/internal/provider"
 )
 
-// chatCompletions serves POST /v1/chat/completions.
-func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
-	body, err := s.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	req, err := openai.DecodeChatCompletionRequest(body)
-	if err != nil {
-		return err
-	}
-	sc := middleware.ScopeFrom(r.Context())
-	sc.Model, sc.Stream = req.Model, req.Stream
-	rt, err := s.router.Lookup(req.Model)
-	if err != nil {
-		return err
-	}
-	if req.Stream {
-		st, out, err := provider.ChatCompletionStream(r.Context(), rt, req)
+// endpoint describes one OpenAI operation (chat, legacy completions,
+// embeddings) for serveEndpoint, which runs the flow they share: read and
+// decode the body, look the model up, call the route (or open a stream on
+// it) and write the answer.
+type endpoint[Q any, P any, C chunk] struct {
+	decode func([]byte) (Q, error)
+	// describe returns the requested model, whether the client asked for a
+	// stream, and whether it asked for the stream's usage chunk.
+	describe func(Q) (model string, stream, includeUsage bool)
+	call     func(context.Context, *provider.Route, Q) (P, provider.Outcome, error)
+	// open is nil for operations that never stream.
+	open func(context.Context, *provider.Route, Q) (provider.Stream[C], provider.Outcome, error)
+	// result returns the upstream's exact bytes (nil for a typed answer)
+	// and the usage.
+	result func(P) (raw []byte, usage *openai.Usage)
+}
+
+func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		body, err := s.readBody(w, r)
+		if err != nil {
+			return err
+		}
+		req, err := e.decode(body)
+		if err != nil {
+			return err
+		}
+		model, stream, includeUsage := e.describe(req)
+		sc := middleware.ScopeFrom(r.Context())
+		sc.Model, sc.Stream = model, stream
+		rt, err := s.router.Lookup(model)
+		if err != nil {
+			return err
+		}
+		if stream && e.open != nil {
+			st, out, err := e.open(r.Context(), rt, req)
+			noteOutcome(sc, out)
+			if err != nil {
+				return err
+			}
+			return relay(w, r, st, includeUsage)
+		}
+		resp, out, err := e.call(r.Context(), rt, req)
 		noteOutcome(sc, out)
 		if err != nil {
 			return err
 		}
-		return relay(w, r, st, req.IncludeUsage())
+		raw, usage := e.result(resp)
+		sc.Usage = usage
+		return writeResponse(w, raw, resp)
 	}
-	resp, out, err := provider.ChatCompletion(r.Context(), rt, req)
-	noteOutcome(sc, out)
-	if err != nil {
-		return err
-	}
-	sc.Usage = resp.Usage
-	return writeResponse(w, resp.Raw, resp)
+}
+
+// chatCompletions serves POST /v1/chat/completions.
+func (s *Server) chatCompletions() handlerFunc {
+	return serveEndpoint(s, endpoint[*openai.ChatCompletionRequest, *openai.ChatCompletionResponse, *openai.ChatCompletionChunk]{
+		decode: openai.DecodeChatCompletionRequest,
+		describe: func(q *openai.ChatCompletionRequest) (string, bool, bool) {
+			return q.Model, q.Stream, q.IncludeUsage()
+		},
+		call: provider.ChatCompletion,
+		open: provider.ChatCompletionStream,
+		result: func(p *openai.ChatCompletionResponse) ([]byte, *openai.Usage) {
+			return p.Raw, p.Usage
+		},
+	})
+}
+
+// completions serves the legacy POST /v1/completions.
+func (s *Server) completions() handlerFunc {
+	return serveEndpoint(s, endpoint[*openai.CompletionRequest, *openai.CompletionResponse, *openai.CompletionResponse]{
+		decode: openai.DecodeCompletionRequest,
+		describe: func(q *openai.CompletionRequest) (string, bool, bool) {
+			return q.Model, q.Stream, q.IncludeUsage()
+		},
+		call: provider.Completion,
+		open: provider.CompletionStreamOn,
+		result: func(p *openai.CompletionResponse) ([]byte, *openai.Usage) {
+			return p.Raw, p.Usage
+		},
+	})
+}
+
+// embeddings serves POST /v1/embeddings.
+func (s *Server) embeddings() handlerFunc {
+	return serveEndpoint(s, endpoint[*openai.EmbeddingRequest, *openai.EmbeddingResponse, *openai.ChatCompletionChunk]{
+		decode: openai.DecodeEmbeddingRequest,
+		describe: func(q *openai.EmbeddingRequest) (string, bool, bool) {
+			return q.Model, false, false
+		},
+		call: provider.Embeddings,
+		result: func(p *openai.EmbeddingResponse) ([]byte, *openai.Usage) {
+			return p.Raw, p.Usage
+		},
+	})
 }
 
 // noteOutcome records which deployment served the request, and which

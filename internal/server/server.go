@@ -92,9 +92,9 @@ func (s *Server) routes() []route {
 	var rs []route
 	for _, p := range apiPrefixes {
 		rs = append(rs,
-			route{"POST", p + "/chat/completions", s.chatCompletions},
-			route{"POST", p + "/completions", s.completions},
-			route{"POST", p + "/embeddings", s.embeddings},
+			route{"POST", p + "/chat/completions", s.chatCompletions()},
+			route{"POST", p + "/completions", s.completions()},
+			route{"POST", p + "/embeddings", s.embeddings()},
 			route{"GET", p + "/models", s.listModels},
 			route{"GET", p + "/models/{model...}", s.getModel},
 		)
