@@ -45,6 +45,7 @@ func Build(cfg *config.Config, logger *slog.Logger) (*Gateway, error) {
 		Router:       router,
 		Logger:       logger,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Heartbeat:    cfg.Server.Heartbeat.Std(),
 		Extra:        func(mux *http.ServeMux) { apidocs.Register(mux) },
 	})
 	return &Gateway{Config: cfg, Router: router, Server: srv, Demo: cfg.DemoEnabled()}, nil

@@ -17,6 +17,7 @@ const (
 	DefaultShutdownGrace     = Duration(30 * time.Second)
 	DefaultReadHeaderTimeout = Duration(10 * time.Second)
 	DefaultIdleTimeout       = Duration(120 * time.Second)
+	DefaultHeartbeat         = Duration(15 * time.Second)
 	DefaultLogFormat         = "json"
 	DefaultLogLevel          = "info"
 	DefaultLogMaxSizeMB      = 20
@@ -70,6 +71,11 @@ type Server struct {
 	// IdleTimeout closes keep-alive connections idle this long.
 	// Default 120s.
 	IdleTimeout Duration `yaml:"idle_timeout"`
+	// Heartbeat is the silence after which a stream gets an SSE comment
+	// line (": ping"), which clients ignore, so that proxies and load
+	// balancers with idle timeouts do not cut a stream while a model
+	// thinks. Default 15s; at least 1s.
+	Heartbeat Duration `yaml:"heartbeat"`
 }
 
 // Log configures logging.
@@ -212,6 +218,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Server.ShutdownGrace, DefaultShutdownGrace)
 	setDefault(&c.Server.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	setDefault(&c.Server.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.Server.Heartbeat, DefaultHeartbeat)
 	setDefault(&c.Log.Format, DefaultLogFormat)
 	setDefault(&c.Log.Level, DefaultLogLevel)
 	setDefault(&c.Log.MaxSizeMB, DefaultLogMaxSizeMB)

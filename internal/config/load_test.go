@@ -32,6 +32,7 @@ func TestLoadFull(t *testing.T) {
 			ShutdownGrace:     Duration(45 * time.Second),
 			ReadHeaderTimeout: Duration(5 * time.Second),
 			IdleTimeout:       Duration(2 * time.Minute),
+			Heartbeat:         Duration(15 * time.Second),
 		},
 		Log: Log{
 			Format:    "text",
@@ -101,6 +102,7 @@ func TestDefault(t *testing.T) {
 			ShutdownGrace:     Duration(30 * time.Second),
 			ReadHeaderTimeout: Duration(10 * time.Second),
 			IdleTimeout:       Duration(120 * time.Second),
+			Heartbeat:         Duration(15 * time.Second),
 		},
 		Log:  Log{Format: "json", Level: "info", MaxSizeMB: 20, MaxFiles: 5},
 		Demo: Demo{Enabled: DemoAuto, TokenDelay: Duration(20 * time.Millisecond)},

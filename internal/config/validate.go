@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -67,6 +68,9 @@ func (v *validator) server() {
 	nonNegative(v, "server.shutdown_grace", s.ShutdownGrace)
 	nonNegative(v, "server.read_header_timeout", s.ReadHeaderTimeout)
 	nonNegative(v, "server.idle_timeout", s.IdleTimeout)
+	if s.Heartbeat != 0 && s.Heartbeat < Duration(time.Second) {
+		v.add("server.heartbeat", "must be at least 1s")
+	}
 }
 
 func (v *validator) addr(path, addr string) {

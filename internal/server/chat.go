@@ -49,7 +49,7 @@ func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFun
 			if err != nil {
 				return err
 			}
-			return relay(w, r, st, includeUsage)
+			return relay(w, r, st, includeUsage, s.heartbeat)
 		}
 		resp, out, err := e.call(r.Context(), rt, req)
 		noteOutcome(sc, out)

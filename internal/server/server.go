@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/outcrop/outcrop/internal/middleware"
 	"github.com/outcrop/outcrop/internal/provider"
@@ -16,6 +17,10 @@ import (
 
 // DefaultMaxBodyBytes is the request body cap when Options leaves it zero.
 const DefaultMaxBodyBytes = 10 << 20
+
+// DefaultHeartbeat is the stream heartbeat when Options leaves it zero:
+// well under the 60 s idle timeout of common load balancers.
+const DefaultHeartbeat = 15 * time.Second
 
 // APIPrefixes are the prefixes the OpenAI routes are served under: /v1 as
 // OpenAI has it, and /api/v1 as aws-samples/bedrock-access-gateway has it,
@@ -31,17 +36,22 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps request bodies; larger ones get 413. Default 10 MiB.
 	MaxBodyBytes int64
+	// Heartbeat is the silence after which a stream gets an SSE comment
+	// line, so idle timeouts of proxies do not cut it. Default 15s;
+	// negative disables it.
+	Heartbeat time.Duration
 	// Extra registers more routes (the API docs) on the same mux.
 	Extra func(mux *http.ServeMux)
 }
 
 // Server is the HTTP handler of the gateway.
 type Server struct {
-	router   *provider.Router
-	logger   *slog.Logger
-	maxBody  int64
-	draining atomic.Bool
-	handler  http.Handler
+	router    *provider.Router
+	logger    *slog.Logger
+	maxBody   int64
+	heartbeat time.Duration
+	draining  atomic.Bool
+	handler   http.Handler
 }
 
 // New returns a Server for opts.
@@ -52,6 +62,12 @@ func New(opts Options) *Server {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	switch {
+	case opts.Heartbeat == 0:
+		s.heartbeat = DefaultHeartbeat
+	case opts.Heartbeat > 0:
+		s.heartbeat = opts.Heartbeat
 	}
 	mux := http.NewServeMux()
 	s.register(mux, opts.Extra)

@@ -26,10 +26,11 @@ type chunk interface {
 // has answered. After the first byte a failure becomes one OpenAI-shaped
 // error event and the stream ends. A client that goes away cancels the
 // request context, which aborts the upstream call.
-func relay[T chunk](w http.ResponseWriter, r *http.Request, st provider.Stream[T], includeUsage bool) error {
+func relay[T chunk](w http.ResponseWriter, r *http.Request, st provider.Stream[T], includeUsage bool, heartbeat time.Duration) error {
 	defer st.Close()
 	sc := middleware.ScopeFrom(r.Context())
-	out := sse.NewWriter(w)
+	out := sse.NewWriter(w, heartbeat)
+	defer out.Stop()
 	for {
 		c, err := st.Recv()
 		if errors.Is(err, io.EOF) {
