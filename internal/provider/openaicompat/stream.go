@@ -46,6 +46,10 @@ type eventStream struct {
 	includeUsage bool
 	// err is sticky: io.EOF after [DONE], or the failure.
 	err error
+	// finishSeen is set once a chunk carried a finish_reason: the answer
+	// is complete, and a clean end of the body without [DONE] (older
+	// llama.cpp servers) ends the stream normally rather than as a 502.
+	finishSeen bool
 	// finished is set at [DONE]; Close may then drain the body.
 	finished  atomic.Bool
 	closed    atomic.Bool
@@ -125,6 +129,9 @@ func (s *eventStream) read() ([]byte, *openai.Usage, error) {
 	for {
 		ev, err := s.rd.Next()
 		if err != nil {
+			if errors.Is(err, io.EOF) && s.finishSeen {
+				return nil, nil, io.EOF
+			}
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
@@ -140,9 +147,17 @@ func (s *eventStream) read() ([]byte, *openai.Usage, error) {
 		if ev.Name == "error" {
 			return nil, nil, s.eventError(data)
 		}
+		if !s.finishSeen && bytes.Contains(data, finishReasonSet) {
+			s.finishSeen = true
+		}
 		return s.chunk(data)
 	}
 }
+
+// finishReasonSet matches a finish_reason with a string value. Inside a
+// JSON string every quote is escaped, so these bytes only occur as a key
+// and its value.
+var finishReasonSet = []byte(`"finish_reason":"`)
 
 // chunk copies an event's JSON (the reader reuses its buffer), decodes its
 // usage and, when the client did not ask for usage, drops `"usage":null` so

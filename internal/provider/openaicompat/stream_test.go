@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -370,12 +371,17 @@ func TestStreamDecodeTruncated(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := bytes.LastIndex(whole, []byte("data: [DONE]"))
-	for _, cut := range []int{0, 10, done / 2, done, done + 5} {
+	for _, cut := range []int{0, 10, done / 2, done + 5} {
 		_, err := decodeStream(t, bytes.NewReader(whole[:cut]), true)
 		var ue *provider.UpstreamError
 		if !errors.As(err, &ue) || ue.Status != 502 || !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("cut at %d: error %v, want 502 wrapping io.ErrUnexpectedEOF", cut, err)
 		}
+	}
+	// Cut just before [DONE], after the finish chunk: the answer is
+	// complete, so the stream ends normally (see TestStreamWithoutDone).
+	if _, err := decodeStream(t, bytes.NewReader(whole[:done]), true); err != nil {
+		t.Errorf("cut before [DONE] after the finish chunk: got %v, want a clean end", err)
 	}
 }
 
@@ -398,5 +404,48 @@ func TestStreamDecodeSkipsNoise(t *testing.T) {
 	}
 	if _, err := decodeStream(t, strings.NewReader("data: not json\n\n"), false); err == nil {
 		t.Errorf("a non-JSON event passed as a chunk")
+	}
+}
+
+// TestStreamWithoutDone accepts a stream whose body ends cleanly after the
+// finish chunk without [DONE], as older llama.cpp servers send it, while a
+// stream cut before any finish_reason stays an error.
+func TestStreamWithoutDone(t *testing.T) {
+	finish := `{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`
+	first := `{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]}`
+	tests := []struct {
+		name    string
+		body    string
+		wantErr bool
+	}{
+		{"finished", "data: " + first + "\n\ndata: " + finish + "\n\n", false},
+		{"unfinished", "data: " + first + "\n\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := openaitest.New(t, openaitest.WithDefault(openaitest.RawReply(http.StatusOK, "text/event-stream", []byte(tt.body))))
+			c, err := New(Config{Name: "emu", BaseURL: emu.OpenAIBase()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, err := openai.DecodeChatCompletionRequest([]byte(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := c.ChatCompletionStream(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var last error
+			for n := 0; n < 10; n++ {
+				if _, last = st.Recv(); last != nil {
+					break
+				}
+			}
+			if gotErr := !errors.Is(last, io.EOF); gotErr != tt.wantErr {
+				t.Errorf("got %v, want error %v", last, tt.wantErr)
+			}
+		})
 	}
 }
