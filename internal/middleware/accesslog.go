@@ -58,6 +58,9 @@ func logRequest(ctx context.Context, logger *slog.Logger, r *http.Request, rec *
 	if len(s.Fallbacks) > 0 {
 		attrs = append(attrs, slog.Any("fallbacks", s.Fallbacks))
 	}
+	if len(s.Retries) > 0 {
+		attrs = append(attrs, slog.Any("retries", s.Retries))
+	}
 	if s.Stream {
 		attrs = append(attrs, slog.Bool("stream", true), slog.Float64("ttft_ms", ms(s.TTFT)))
 	}

@@ -5,9 +5,11 @@ package middleware
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/outcrop/outcrop/internal/openai"
+	"github.com/outcrop/outcrop/internal/provider"
 )
 
 // Scope is what the middleware and handlers learn about one request. The
@@ -25,6 +27,9 @@ type Scope struct {
 	Deployment string
 	// Fallbacks lists deployments that failed first, with the cause.
 	Fallbacks []string
+	// Retries lists the retried attempts within a deployment, with the
+	// cause and the pause before the next one.
+	Retries []string
 	Stream    bool
 	// TTFT is the time to the first streamed token, zero if none.
 	TTFT time.Duration
@@ -36,6 +41,11 @@ type Scope struct {
 	Err error
 	// ClientGone is set when the client disconnected before the end.
 	ClientGone bool
+}
+
+// RecordRetry implements provider.RetryRecorder.
+func (s *Scope) RecordRetry(r provider.Retry) {
+	s.Retries = append(s.Retries, fmt.Sprintf("attempt %d: %s; retry in %s", r.Attempt, r.Cause, r.Wait.Round(time.Millisecond)))
 }
 
 type scopeKey struct{}

@@ -141,7 +141,9 @@ func (s *Server) register(mux *http.ServeMux, extra func(*http.ServeMux)) {
 // adapt turns a handlerFunc into an http.Handler that maps its error.
 func (s *Server) adapt(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		middleware.ScopeFrom(r.Context()).Route = r.Pattern
+		sc := middleware.ScopeFrom(r.Context())
+		sc.Route = r.Pattern
+		r = r.WithContext(provider.WithRetryRecorder(r.Context(), sc))
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
