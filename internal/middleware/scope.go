@@ -30,7 +30,7 @@ type Scope struct {
 	// Retries lists the retried attempts within a deployment, with the
 	// cause and the pause before the next one.
 	Retries []string
-	Stream    bool
+	Stream  bool
 	// TTFT is the time to the first streamed token, zero if none.
 	TTFT time.Duration
 	// Usage is the token usage reported by the upstream, nil if unknown.
