@@ -46,6 +46,10 @@ type ChatCompletionRequest struct {
 	// from the wire. The relay path forwards it with only `model` (and
 	// `stream_options`) rewritten.
 	Raw []byte `json:"-"`
+	// ClientModel is the model name the client asked for, set by the router
+	// when it rewrites Model to a deployment's upstream model ID. A
+	// translating provider answers with this name, as the client knows it.
+	ClientModel string `json:"-"`
 }
 
 // IncludeUsage reports whether the client asked for the usage chunk at the

@@ -27,6 +27,10 @@ type CompletionRequest struct {
 
 	// Raw is the body as the client sent it; see ChatCompletionRequest.Raw.
 	Raw []byte `json:"-"`
+	// ClientModel is the model name the client asked for, set by the router
+	// when it rewrites Model to a deployment's upstream model ID. A
+	// translating provider answers with this name, as the client knows it.
+	ClientModel string `json:"-"`
 }
 
 // IncludeUsage reports whether the client asked for the usage chunk.

@@ -171,7 +171,7 @@ func Unsupported(what string) error { return &unsupportedError{what: what} }
 func ChatCompletion(ctx context.Context, rt *Route, req *openai.ChatCompletionRequest) (*openai.ChatCompletionResponse, Outcome, error) {
 	return Call(ctx, rt, func(ctx context.Context, d *Deployment) (*openai.ChatCompletionResponse, error) {
 		r := *req
-		r.Model = d.Model
+		r.ClientModel, r.Model = req.Model, d.Model
 		return d.Provider.ChatCompletion(ctx, &r)
 	})
 }
@@ -183,7 +183,7 @@ func ChatCompletion(ctx context.Context, rt *Route, req *openai.ChatCompletionRe
 func ChatCompletionStream(ctx context.Context, rt *Route, req *openai.ChatCompletionRequest) (ChatStream, Outcome, error) {
 	return Call(ctx, rt, func(ctx context.Context, d *Deployment) (ChatStream, error) {
 		r := *req
-		r.Model = d.Model
+		r.ClientModel, r.Model = req.Model, d.Model
 		s, err := d.Provider.ChatCompletionStream(ctx, &r)
 		if err != nil {
 			return nil, err
@@ -200,7 +200,7 @@ func Completion(ctx context.Context, rt *Route, req *openai.CompletionRequest) (
 			return nil, Unsupported("legacy completions")
 		}
 		r := *req
-		r.Model = d.Model
+		r.ClientModel, r.Model = req.Model, d.Model
 		return c.Completion(ctx, &r)
 	})
 }
@@ -214,7 +214,7 @@ func CompletionStreamOn(ctx context.Context, rt *Route, req *openai.CompletionRe
 			return nil, Unsupported("legacy completions")
 		}
 		r := *req
-		r.Model = d.Model
+		r.ClientModel, r.Model = req.Model, d.Model
 		s, err := c.CompletionStream(ctx, &r)
 		if err != nil {
 			return nil, err
@@ -231,7 +231,7 @@ func Embeddings(ctx context.Context, rt *Route, req *openai.EmbeddingRequest) (*
 			return nil, Unsupported("embeddings")
 		}
 		r := *req
-		r.Model = d.Model
+		r.ClientModel, r.Model = req.Model, d.Model
 		return e.Embeddings(ctx, &r)
 	})
 }
