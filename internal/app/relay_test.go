@@ -356,3 +356,22 @@ func settledGoroutines() int {
 	}
 	return n
 }
+
+// TestUpstreamRequestID returns the upstream's request ID to the client,
+// for answers and for streams.
+func TestUpstreamRequestID(t *testing.T) {
+	emu := openaitest.New(t)
+	gw, _ := startGateway(t, relayConfig(t, "openai", emu.OpenAIBase(), "", "gpt-4o"))
+	for _, stream := range []string{"false", "true"} {
+		resp, got := post(t, gw+"/v1/chat/completions", []byte(`{"model":"gpt-4o","stream":`+stream+`,"messages":[{"role":"user","content":"hi"}]}`))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.StatusCode, got)
+		}
+		if resp.Header.Get("X-Upstream-Request-Id") == "" {
+			t.Errorf("stream=%s: no X-Upstream-Request-Id header", stream)
+		}
+		if resp.Header.Get("X-Request-Id") == resp.Header.Get("X-Upstream-Request-Id") {
+			t.Errorf("stream=%s: the gateway's request ID is the upstream's", stream)
+		}
+	}
+}

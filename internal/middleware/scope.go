@@ -43,7 +43,10 @@ type Scope struct {
 	ClientGone bool
 }
 
-// RecordRetry implements provider.RetryRecorder.
+// RecordRequestID implements provider.Recorder.
+func (s *Scope) RecordRequestID(id string) { s.UpstreamRequestID = id }
+
+// RecordRetry implements provider.Recorder.
 func (s *Scope) RecordRetry(r provider.Retry) {
 	s.Retries = append(s.Retries, fmt.Sprintf("attempt %d: %s; retry in %s", r.Attempt, r.Cause, r.Wait.Round(time.Millisecond)))
 }

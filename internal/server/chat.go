@@ -24,6 +24,8 @@ type endpoint[Q any, P any, C chunk] struct {
 	// result returns the upstream's exact bytes (nil for a typed answer)
 	// and the usage.
 	result func(P) (raw []byte, usage *openai.Usage)
+	// use picks the default model for an unknown name.
+	use provider.Use
 }
 
 func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFunc {
@@ -39,20 +41,20 @@ func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFun
 		model, stream, includeUsage := e.describe(req)
 		sc := middleware.ScopeFrom(r.Context())
 		sc.Model, sc.Stream = model, stream
-		rt, err := s.router.Lookup(model)
+		rt, err := s.router.LookupFor(e.use, model)
 		if err != nil {
 			return err
 		}
 		if stream && e.open != nil {
 			st, out, err := e.open(r.Context(), rt, req)
-			noteOutcome(sc, out)
+			noteOutcome(w, sc, out)
 			if err != nil {
 				return err
 			}
 			return relay(w, r, st, includeUsage, s.heartbeat)
 		}
 		resp, out, err := e.call(r.Context(), rt, req)
-		noteOutcome(sc, out)
+		noteOutcome(w, sc, out)
 		if err != nil {
 			return err
 		}
@@ -103,14 +105,19 @@ func (s *Server) embeddings() handlerFunc {
 		result: func(p *openai.EmbeddingResponse) ([]byte, *openai.Usage) {
 			return p.Raw, p.Usage
 		},
+		use: provider.UseEmbedding,
 	})
 }
 
 // noteOutcome records which deployment served the request, and which
-// failed before it, for the access log.
-func noteOutcome(sc *middleware.Scope, out provider.Outcome) {
+// failed before it, for the access log, and returns the upstream's request
+// ID in a header when the provider reported one.
+func noteOutcome(w http.ResponseWriter, sc *middleware.Scope, out provider.Outcome) {
 	if out.Deployment != nil {
 		sc.Deployment = out.Deployment.Name
+	}
+	if sc.UpstreamRequestID != "" {
+		w.Header().Set(HeaderUpstreamRequestID, sc.UpstreamRequestID)
 	}
 	for _, f := range out.Failures {
 		sc.Fallbacks = append(sc.Fallbacks, f.Deployment+": "+f.Err.Error())

@@ -143,7 +143,7 @@ func (s *Server) adapt(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc := middleware.ScopeFrom(r.Context())
 		sc.Route = r.Pattern
-		r = r.WithContext(provider.WithRetryRecorder(r.Context(), sc))
+		r = r.WithContext(provider.WithRecorder(r.Context(), sc))
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}

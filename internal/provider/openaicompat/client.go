@@ -167,6 +167,7 @@ func (c *Client) do(cl *call, method string, u *url.URL, body []byte, stream boo
 		cl.release()
 		return nil, err
 	}
+	provider.RecordRequestID(cl.parent, requestID(resp.Header))
 	return resp, nil
 }
 
@@ -233,4 +234,13 @@ func readBody(r io.Reader, length, limit int64) ([]byte, error) {
 			return buf, err
 		}
 	}
+}
+
+// requestID returns the upstream's request ID: OpenAI's x-request-id, or
+// Azure's apim-request-id.
+func requestID(h http.Header) string {
+	if v := h.Get("X-Request-Id"); v != "" {
+		return v
+	}
+	return h.Get("Apim-Request-Id")
 }

@@ -1,0 +1,312 @@
+package bedrock
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/outcrop/outcrop/internal/provider"
+)
+
+// NewTransport returns an *http.Transport tuned for Bedrock: HTTP/2 when
+// the endpoint offers it (Bedrock does, over TLS), many idle connections
+// per host (the default of 2 makes connections churn at any concurrency),
+// no transparent compression (Bedrock answers uncompressed, and the
+// event-stream must reach the decoder as sent), and bounded dial and TLS
+// handshakes.
+func NewTransport() *http.Transport {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4096,
+		MaxIdleConnsPerHost:   1024,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+}
+
+// sharedTransport is made on first use and never changed: every Client
+// made without a Transport shares its connection pool.
+var sharedTransport = sync.OnceValue(NewTransport)
+
+// Media types of request and response bodies.
+const (
+	contentJSON        = "application/json"
+	contentEventStream = "application/vnd.amazon.eventstream"
+	userAgent          = "outcrop"
+)
+
+// transport sends calls to Bedrock Runtime: it builds, authenticates,
+// retries and classifies requests. It is read-only after New.
+type transport struct {
+	name  string
+	base  *url.URL
+	auth  authenticator
+	rt    http.RoundTripper
+	retry retryPolicy
+	// Limits; see Config. Zero means none.
+	timeout, headerTimeout, idleTimeout time.Duration
+	// Causes given to a call's context when a limit ends it; each wraps
+	// context.DeadlineExceeded so that provider.Transport reports a
+	// timeout (504).
+	errTimeout, errHeaderTimeout, errIdle error
+}
+
+func (t *transport) initLimits() {
+	t.errTimeout = fmt.Errorf("request not finished within %v: %w", t.timeout, context.DeadlineExceeded)
+	t.errHeaderTimeout = fmt.Errorf("no response header within %v: %w", t.headerTimeout, context.DeadlineExceeded)
+	t.errIdle = fmt.Errorf("no event within %v: %w", t.idleTimeout, context.DeadlineExceeded)
+}
+
+// call is one request to Bedrock, every attempt included: its context and
+// the functions that release it. parent is the caller's context, kept to
+// tell the caller's cancellation from the transport's own limits.
+type call struct {
+	parent        context.Context
+	ctx           context.Context
+	cancel        context.CancelCauseFunc
+	cancelTimeout context.CancelFunc
+}
+
+func (t *transport) newCall(parent context.Context) *call {
+	cl := &call{parent: parent, ctx: parent}
+	if t.timeout > 0 {
+		cl.ctx, cl.cancelTimeout = context.WithTimeoutCause(cl.ctx, t.timeout, t.errTimeout)
+	}
+	cl.ctx, cl.cancel = context.WithCancelCause(cl.ctx)
+	return cl
+}
+
+// release ends the call's context; safe to call more than once.
+func (cl *call) release() {
+	cl.cancel(nil)
+	if cl.cancelTimeout != nil {
+		cl.cancelTimeout()
+	}
+}
+
+// fail turns a transport or read error into what the caller sees: the
+// caller's own context error when it gave up, else a classified
+// *provider.UpstreamError (504 on a timeout, 502 otherwise).
+func (t *transport) fail(cl *call, err error) error {
+	switch perr := cl.parent.Err(); {
+	case errors.Is(perr, context.Canceled):
+		return fmt.Errorf("bedrock %s: %w", t.name, perr)
+	case perr != nil:
+		err = perr
+	case cl.ctx.Err() != nil:
+		// One of our own limits ended the request; its cause says which.
+		if cause := context.Cause(cl.ctx); cause != nil {
+			err = cause
+		}
+	}
+	return fmt.Errorf("bedrock %s: %w", t.name, provider.Transport(cl.parent, err))
+}
+
+// wrap names the deployment in an error.
+func (t *transport) wrap(err error) error {
+	return fmt.Errorf("bedrock %s: %w", t.name, err)
+}
+
+// outRequest is what every attempt of a call sends.
+type outRequest struct {
+	op      Operation
+	modelID string
+	body    []byte
+	hash    string // from authenticator.prepare
+	stream  bool
+}
+
+// failure is a failed attempt: the error for the caller, and whether and
+// how it may be retried.
+type failure struct {
+	err    error
+	retry  bool
+	advice time.Duration // the upstream's Retry-After
+	cause  string        // for the access log
+}
+
+// send makes the attempts of a call until one gets a 2xx status, a failure
+// is not worth retrying, or the retry budget is spent. Each retry is
+// reported with provider.RecordRetry. On success the caller owns the
+// response body and must release the call; on failure the call is
+// released.
+func (t *transport) send(cl *call, r *outRequest) (*http.Response, error) {
+	start := t.retry.now()
+	deadline, _ := cl.ctx.Deadline()
+	for attempt := 1; ; attempt++ {
+		resp, f := t.attempt(cl, r)
+		if f == nil {
+			return resp, nil
+		}
+		wait, ok := time.Duration(0), false
+		if f.retry {
+			wait, ok = t.retry.wait(attempt, t.retry.now().Sub(start), f.advice, deadline)
+		}
+		if !ok {
+			cl.release()
+			return nil, f.err
+		}
+		provider.RecordRetry(cl.parent, provider.Retry{Attempt: attempt, Cause: f.cause, Wait: wait})
+		if err := t.retry.sleep(cl.ctx, wait); err != nil {
+			err = t.fail(cl, err)
+			cl.release()
+			return nil, err
+		}
+	}
+}
+
+// attempt sends r once.
+func (t *transport) attempt(cl *call, r *outRequest) (*http.Response, *failure) {
+	req := t.newRequest(cl.ctx, r)
+	if err := t.auth.authenticate(cl.ctx, req, r.hash); err != nil {
+		return nil, &failure{err: t.wrap(err)}
+	}
+	var timer *time.Timer
+	if t.headerTimeout > 0 {
+		timer = time.AfterFunc(t.headerTimeout, func() { cl.cancel(t.errHeaderTimeout) })
+	}
+	resp, err := t.rt.RoundTrip(req)
+	if timer != nil {
+		timer.Stop()
+	}
+	if err != nil {
+		return nil, t.transportFailure(cl, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, t.statusFailure(cl, resp)
+	}
+	return resp, nil
+}
+
+// newRequest builds one attempt's request by hand rather than with
+// http.NewRequestWithContext, which would parse the URL back. The header
+// map and URL are fresh each time: the signer writes to both.
+func (t *transport) newRequest(ctx context.Context, r *outRequest) *http.Request {
+	u := modelURL(t.base, r.op, r.modelID)
+	h := make(http.Header, 8)
+	h["Content-Type"] = []string{contentJSON}
+	h["User-Agent"] = []string{userAgent}
+	switch {
+	case r.op == OpInvokeStream:
+		// The stream operation names the model's answer type in its own
+		// header; Accept is the event-stream (wire.md §1.2).
+		h["X-Amzn-Bedrock-Accept"] = []string{contentJSON}
+		h["Accept"] = []string{contentEventStream}
+	case r.stream:
+		h["Accept"] = []string{contentEventStream}
+	default:
+		h["Accept"] = []string{contentJSON}
+	}
+	req := &http.Request{
+		Method: http.MethodPost, URL: u, Host: u.Host, Header: h,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+	}
+	rb := newOutBody(r.body)
+	req.Body, req.GetBody, req.ContentLength = rb, rb.rewind, int64(len(r.body))
+	if len(r.body) == 0 {
+		req.Body, req.GetBody = http.NoBody, nil
+	}
+	return req.WithContext(ctx)
+}
+
+// transportFailure classifies an error from RoundTrip. A connection that
+// failed or was reset is retried; a timeout is not (Bedrock may have
+// generated, and billed, the answer), nor is anything once the caller gave
+// up or the call's own limits ended it.
+func (t *transport) transportFailure(cl *call, err error) *failure {
+	var ne net.Error
+	retry := cl.ctx.Err() == nil && !(errors.As(err, &ne) && ne.Timeout()) && !errors.Is(err, context.DeadlineExceeded)
+	var ue *url.Error
+	cause := err
+	if errors.As(err, &ue) {
+		cause = ue.Err // the URL is noise in the access log
+	}
+	return &failure{err: t.fail(cl, err), retry: retry, cause: "transport: " + cause.Error()}
+}
+
+// statusFailure reads and closes a non-2xx response and classifies it.
+func (t *transport) statusFailure(cl *call, resp *http.Response) *failure {
+	defer resp.Body.Close()
+	body, err := readBody(resp.Body, resp.ContentLength, maxErrorBody)
+	if err != nil && !errors.Is(err, errTooLarge) {
+		return t.transportFailure(cl, err)
+	}
+	ue, retry, advice := responseError(resp.StatusCode, resp.Header, body)
+	cause := "HTTP " + strconv.Itoa(resp.StatusCode)
+	var api *APIError
+	if errors.As(ue, &api) && api.Code != "" {
+		cause = api.Code + " (" + cause + ")"
+	}
+	return &failure{err: t.wrap(ue), retry: retry, advice: advice, cause: cause}
+}
+
+// outBody is an outgoing body that the transport can rewind to resend a
+// request whose connection turned out to be dead.
+type outBody struct {
+	bytes.Reader
+	data []byte
+}
+
+func newOutBody(data []byte) *outBody {
+	b := &outBody{data: data}
+	b.Reset(data)
+	return b
+}
+
+func (b *outBody) Close() error { return nil }
+
+func (b *outBody) rewind() (io.ReadCloser, error) { return newOutBody(b.data), nil }
+
+// Caps on what is read of a response. A Converse answer is at most a few
+// hundred kilobytes of text; InvokeModel answers of image models carry
+// base64 images of several megabytes.
+const (
+	maxErrorBody = 1 << 20
+	maxBody      = 256 << 20
+)
+
+var errTooLarge = errors.New("response body too large")
+
+// readBody reads r to its end into one exactly sized buffer when the length
+// is known. Reading to EOF (not just length bytes) lets the transport reuse
+// the connection at once. Past limit it returns what it read and
+// errTooLarge.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	size := int64(512)
+	if length >= 0 && length < limit {
+		size = length + 1 // the spare byte lets the last Read report EOF
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return buf[:limit], errTooLarge
+			}
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			if int64(len(buf)) > limit {
+				return buf[:limit], errTooLarge
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
