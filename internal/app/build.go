@@ -1,13 +1,18 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/outcrop/outcrop/internal/apidocs"
 	"github.com/outcrop/outcrop/internal/config"
 	"github.com/outcrop/outcrop/internal/provider"
+	"github.com/outcrop/outcrop/internal/provider/bedrock"
+	"github.com/outcrop/outcrop/internal/provider/bedrock/discovery"
 	"github.com/outcrop/outcrop/internal/provider/demo"
 	"github.com/outcrop/outcrop/internal/provider/openaicompat"
 	"github.com/outcrop/outcrop/internal/server"
@@ -29,33 +34,80 @@ func loadConfig(path string, getenv func(string) string) (*config.Config, error)
 // Gateway is a built, ready-to-serve Outcrop.
 type Gateway struct {
 	Config *config.Config
-	Router *provider.Router
+	// Router is the current router; with Bedrock discovery it changes
+	// when the discovered models do.
+	Router server.Routes
 	Server *server.Server
 	// Demo is true when the built-in demo upstream is served.
 	Demo bool
+
+	// discovery lists the Bedrock models; nil when discovery is off.
+	discovery *discovery.Discoverer
+	// background runs while the gateway serves (Serve starts and stops
+	// it): the discovery refresh loop.
+	background []func(context.Context)
 }
 
-// Build turns a validated configuration into a Gateway.
+// Build turns a validated configuration into a Gateway, reading the
+// process environment (AWS variables for Bedrock); see BuildEnv.
 func Build(cfg *config.Config, logger *slog.Logger) (*Gateway, error) {
-	router, err := buildRouter(cfg)
+	return BuildEnv(context.Background(), cfg, logger, os.Getenv)
+}
+
+// BuildEnv is Build with the environment given: getenv supplies the AWS
+// region, endpoint and API-key variables to Bedrock clients. (The AWS
+// SDK's default credentials chain reads the process environment and files
+// whatever getenv says.) With Bedrock discovery on, it lists the models
+// before returning, for up to 30 seconds.
+func BuildEnv(ctx context.Context, cfg *config.Config, logger *slog.Logger, getenv func(string) string) (*Gateway, error) {
+	b := &builder{ctx: ctx, cfg: cfg, logger: logger, getenv: getenv, catalog: bedrockCatalog(cfg.Bedrock.ModelsInfo)}
+	set, err := b.routeSet()
 	if err != nil {
 		return nil, err
 	}
-	srv := server.New(server.Options{
-		Router:       router,
+	live := &liveRouter{}
+	gw := &Gateway{Config: cfg, Router: live, Demo: cfg.DemoEnabled()}
+	if cfg.BedrockEnabled() {
+		// The first listing installs its router through OnChange.
+		if err := b.startDiscovery(gw, live, set); err != nil {
+			return nil, err
+		}
+	}
+	if live.p.Load() == nil {
+		// No discovery, or nothing discovered yet (the default models are
+		// served by the Bedrock client even then).
+		router, err := set.router(nil)
+		if err != nil {
+			return nil, err
+		}
+		live.p.Store(router)
+	}
+	gw.Server = server.New(server.Options{
+		Router:       live,
 		Logger:       logger,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Heartbeat:    cfg.Server.Heartbeat.Std(),
 		Extra:        func(mux *http.ServeMux) { apidocs.Register(mux) },
 	})
-	return &Gateway{Config: cfg, Router: router, Server: srv, Demo: cfg.DemoEnabled()}, nil
+	return gw, nil
 }
 
-// buildRouter creates one provider per upstream and one route per model.
-func buildRouter(cfg *config.Config) (*provider.Router, error) {
+// builder holds what building a gateway needs.
+type builder struct {
+	ctx     context.Context
+	cfg     *config.Config
+	logger  *slog.Logger
+	getenv  func(string) string
+	catalog *bedrock.Catalog
+}
+
+// routeSet creates one provider per upstream and one route per configured
+// model (and the demo models).
+func (b *builder) routeSet() (*routeSet, error) {
+	cfg := b.cfg
 	providers := make(map[string]provider.Provider, len(cfg.Upstreams))
 	for _, u := range cfg.Upstreams {
-		p, err := newUpstream(u)
+		p, err := b.newUpstream(u)
 		if err != nil {
 			return nil, fmt.Errorf("upstream %q: %w", u.Name, err)
 		}
@@ -91,11 +143,20 @@ func buildRouter(cfg *config.Config) (*provider.Router, error) {
 			})
 		}
 	}
-	return provider.NewRouter(routes, aliases)
+	return &routeSet{
+		routes:   routes,
+		aliases:  aliases,
+		defaults: provider.Defaults{Chat: cfg.Bedrock.DefaultModel, Embedding: cfg.Bedrock.DefaultEmbeddingModel},
+		created:  time.Now().Unix(),
+		logger:   b.logger,
+	}, nil
 }
 
 // newUpstream creates the provider for one upstream entry.
-func newUpstream(u config.Upstream) (provider.Provider, error) {
+func (b *builder) newUpstream(u config.Upstream) (provider.Provider, error) {
+	if u.Type == config.TypeBedrock {
+		return b.newBedrockUpstream(u)
+	}
 	dialect := openaicompat.DialectOpenAI
 	switch u.Type {
 	case config.TypeAzure:

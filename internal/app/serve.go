@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer closer.Close()
-	gw, err := Build(cfg, logger)
+	gw, err := BuildEnv(ctx, cfg, logger, env.Getenv)
 	if err != nil {
 		logger.Error("cannot start", "error", err)
 		return err
@@ -76,6 +76,8 @@ func logStartup(logger *slog.Logger, gw *Gateway, addr, configFile string) {
 // turns 503, the listener closes, and in-flight requests and streams get
 // the configured grace period before their connections are cut.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger) error {
+	stopBackground := g.runBackground(ctx) // Bedrock model discovery
+	defer stopBackground()
 	srv := &http.Server{
 		Handler:           g.Server,
 		ReadHeaderTimeout: g.Config.Server.ReadHeaderTimeout.Std(),

@@ -34,6 +34,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Demo is the built-in demo upstream.
 	Demo Demo `yaml:"demo"`
+	// Bedrock is zero-config model discovery on Amazon Bedrock.
+	Bedrock Bedrock `yaml:"bedrock"`
 	// Upstreams are the named connections to model servers that models
 	// refer to. Example: one "openai" upstream of type openai.
 	Upstreams []Upstream `yaml:"upstreams"`
@@ -41,7 +43,8 @@ type Config struct {
 	// one or more deployments on upstreams.
 	Models []Model `yaml:"models"`
 	// Aliases maps extra public names to model names, as an alternative to
-	// per-model aliases. Example: {fast: gpt-4o-mini}.
+	// per-model aliases. Example: {fast: gpt-4o-mini}. With Bedrock
+	// discovery on, an alias may also name a discovered model.
 	Aliases map[string]string `yaml:"aliases"`
 
 	// loadProblems are what Load found but could not store in a field (an
@@ -140,6 +143,9 @@ const (
 	// Ollama, LM Studio, llama.cpp, Bedrock's /openai/v1); the key is
 	// optional.
 	TypeOpenAICompatible UpstreamType = "openai-compatible"
+	// TypeBedrock is Amazon Bedrock's Converse API, signed with SigV4
+	// (the AWS default credentials chain) or sent with a Bedrock API key.
+	TypeBedrock UpstreamType = "bedrock"
 )
 
 // Upstream is a named connection to a model server.
@@ -147,19 +153,21 @@ type Upstream struct {
 	// Name identifies the upstream in deployments, logs and metrics.
 	// Required, unique, no spaces. Example "openai".
 	Name string `yaml:"name"`
-	// Type is the dialect: "openai", "azure", "azure-v1" or
-	// "openai-compatible". Default "openai".
+	// Type is the dialect: "openai", "azure", "azure-v1",
+	// "openai-compatible" or "bedrock". Default "openai".
 	Type UpstreamType `yaml:"type"`
 	// BaseURL is the API root that paths like /chat/completions are
 	// appended to. Default "https://api.openai.com/v1" for type openai;
-	// required for the others. Azure classic takes the resource endpoint
+	// required for the others but bedrock, which takes Endpoint instead. Azure classic takes the resource endpoint
 	// ("https://my-resource.openai.azure.com"), Azure v1 the v1 root
 	// ("https://my-resource.openai.azure.com/openai/v1"). ${VAR}
 	// references are expanded.
 	BaseURL string `yaml:"base_url"`
 	// APIKey is the upstream's key, preferably an environment reference
 	// such as "${OPENAI_API_KEY}". Required for openai, azure and azure-v1;
-	// optional for openai-compatible. Never logged.
+	// optional for openai-compatible; for bedrock, a Bedrock API key sent
+	// instead of a SigV4 signature (default AWS_BEARER_TOKEN_BEDROCK, else
+	// SigV4 with the AWS default credentials chain). Never logged.
 	APIKey Secret `yaml:"api_key"`
 	// APIVersion is Azure's api-version query parameter: required for type
 	// azure (example "2024-10-21"), optional for azure-v1 (sent only when
@@ -173,6 +181,24 @@ type Upstream struct {
 	// Default 0: no cap (a client disconnect still ends the request).
 	// Example "10m".
 	Timeout Duration `yaml:"timeout"`
+
+	// Region is a bedrock upstream's AWS region. Default AWS_REGION, else
+	// AWS_DEFAULT_REGION, else the shared profile's region.
+	Region string `yaml:"region"`
+	// Endpoint overrides a bedrock upstream's Bedrock Runtime URL (a VPC
+	// endpoint, a proxy). Default AWS_ENDPOINT_URL_BEDROCK_RUNTIME, else
+	// AWS_ENDPOINT_URL, else the region's public endpoint. ${VAR}
+	// references are expanded.
+	Endpoint string `yaml:"endpoint"`
+	// Profile is the AWS shared-config profile a bedrock upstream takes
+	// its credentials from. Default the SDK's (AWS_PROFILE, else
+	// "default").
+	Profile string `yaml:"profile"`
+	// GuardrailID and GuardrailVersion apply a Bedrock guardrail to every
+	// request of a bedrock upstream; both or neither. Example "gr-abc123"
+	// and "1" (or "DRAFT").
+	GuardrailID      string `yaml:"guardrail_id"`
+	GuardrailVersion string `yaml:"guardrail_version"`
 }
 
 // Model is a public model name and the deployments that serve it.
@@ -225,6 +251,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Log.MaxFiles, DefaultLogMaxFiles)
 	setDefault(&c.Demo.Enabled, DemoAuto)
 	setDefault(&c.Demo.TokenDelay, DefaultDemoTokenDelay)
+	c.Bedrock.applyDefaults()
 	for i := range c.Upstreams {
 		u := &c.Upstreams[i]
 		setDefault(&u.Type, TypeOpenAI)
@@ -245,7 +272,8 @@ func (c *Config) ApplyDefaults() {
 
 // DemoEnabled reports whether the demo upstream should be served: always
 // for "true", never for "false", and for "auto" only when no model is
-// configured, so a bare `outcrop serve` answers something.
+// configured and Bedrock discovery is off, so a bare `outcrop serve`
+// answers something.
 func (c *Config) DemoEnabled() bool {
 	switch c.Demo.Enabled {
 	case DemoOn:
@@ -253,7 +281,7 @@ func (c *Config) DemoEnabled() bool {
 	case DemoOff:
 		return false
 	default:
-		return len(c.Models) == 0
+		return len(c.Models) == 0 && !c.BedrockEnabled()
 	}
 }
 

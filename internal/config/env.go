@@ -16,7 +16,32 @@ const (
 	EnvLogFile        = "OUTCROP_LOG_FILE"
 	EnvDemo           = "OUTCROP_DEMO"
 	EnvDemoTokenDelay = "OUTCROP_DEMO_TOKEN_DELAY"
+	EnvBedrock        = "OUTCROP_BEDROCK"
 )
+
+// The environment variables of aws-samples/bedrock-access-gateway, honoured
+// so that its users can switch without changing their deployment. Unlike
+// there, DEFAULT_MODEL has no default (it is opt-in), and the ENABLE_*
+// switches take true/false, 1/0, yes/no or on/off (there, anything but
+// "false" meant true).
+const (
+	EnvAWSRegion                    = "AWS_REGION"
+	EnvAWSDefaultRegion             = "AWS_DEFAULT_REGION"
+	EnvDefaultModel                 = "DEFAULT_MODEL"
+	EnvDefaultEmbeddingModel        = "DEFAULT_EMBEDDING_MODEL"
+	EnvCrossRegionInference         = "ENABLE_CROSS_REGION_INFERENCE"
+	EnvApplicationInferenceProfiles = "ENABLE_APPLICATION_INFERENCE_PROFILES"
+)
+
+// EnvNames lists every environment variable Load reads besides ${VAR}
+// references: the OUTCROP_* overrides and the bedrock-access-gateway names.
+func EnvNames() []string {
+	return []string{
+		EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay, EnvBedrock,
+		EnvAWSRegion, EnvAWSDefaultRegion, EnvDefaultModel, EnvDefaultEmbeddingModel,
+		EnvCrossRegionInference, EnvApplicationInferenceProfiles,
+	}
+}
 
 // applyOverrides sets the fields named by OUTCROP_* variables. An empty
 // variable counts as unset: getenv cannot tell the two apart. A value that
@@ -27,6 +52,7 @@ func (c *Config) applyOverrides(getenv func(string) string) {
 	c.overrideString(getenv, EnvLogLevel, "log.level", &c.Log.Level)
 	c.overrideString(getenv, EnvLogFile, "log.file", &c.Log.File)
 	c.overrideString(getenv, EnvDemo, "demo.enabled", (*string)(&c.Demo.Enabled))
+	c.bedrockOverrides(getenv)
 	if v := getenv(EnvMaxBodyBytes); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -44,6 +70,42 @@ func (c *Config) applyOverrides(getenv func(string) string) {
 			c.Demo.TokenDelay = d
 			c.setFromEnv("demo.token_delay", EnvDemoTokenDelay)
 		}
+	}
+}
+
+// bedrockOverrides applies OUTCROP_BEDROCK and the bedrock-access-gateway
+// variables. The region variables only fill an empty bedrock.region:
+// AWS_REGION is set in every Lambda, ECS task and CloudShell, so a region
+// written in the file must win over it.
+func (c *Config) bedrockOverrides(getenv func(string) string) {
+	b := &c.Bedrock
+	c.overrideString(getenv, EnvBedrock, "bedrock.enabled", (*string)(&b.Enabled))
+	for _, name := range []string{EnvAWSRegion, EnvAWSDefaultRegion} {
+		if b.Region != "" {
+			break
+		}
+		c.overrideString(getenv, name, "bedrock.region", &b.Region)
+	}
+	c.overrideString(getenv, EnvDefaultModel, "bedrock.default_model", &b.DefaultModel)
+	c.overrideString(getenv, EnvDefaultEmbeddingModel, "bedrock.default_embedding_model", &b.DefaultEmbeddingModel)
+	c.overrideBool(getenv, EnvCrossRegionInference, &b.CrossRegionInference)
+	c.overrideBool(getenv, EnvApplicationInferenceProfiles, &b.ApplicationInferenceProfiles)
+}
+
+// overrideBool sets a *bool field from a true/false, 1/0, yes/no or on/off
+// variable, in any case.
+func (c *Config) overrideBool(getenv func(string) string, name string, field **bool) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return
+	}
+	switch strings.ToLower(v) {
+	case "true", "1", "yes", "on":
+		*field = ptr(true)
+	case "false", "0", "no", "off":
+		*field = ptr(false)
+	default:
+		c.loadProblem("env "+name, fmt.Sprintf("invalid value %q (want true or false)", v))
 	}
 }
 
@@ -66,14 +128,19 @@ func (c *Config) loadProblem(path, msg string) {
 }
 
 // expandReferences replaces ${VAR} in the fields that take references:
-// secrets (api_key, header values) and base_url, where a resource name
-// often comes from the environment. Other fields are taken literally, so
+// secrets (api_key, header values) and base_url and the Bedrock endpoints,
+// where a resource name often comes from the environment. Other fields are taken literally, so
 // a "$" in a model name never surprises anyone.
 func (c *Config) expandReferences(getenv func(string) string) {
+	b := &c.Bedrock
+	b.Endpoint = c.expandField("bedrock.endpoint", b.Endpoint, getenv)
+	b.ControlEndpoint = c.expandField("bedrock.control_endpoint", b.ControlEndpoint, getenv)
+	b.APIKey = Secret(c.expandField("bedrock.api_key", b.APIKey.Value(), getenv))
 	for i := range c.Upstreams {
 		u := &c.Upstreams[i]
 		p := fmt.Sprintf("upstreams[%d]", i)
 		u.BaseURL = c.expandField(p+".base_url", u.BaseURL, getenv)
+		u.Endpoint = c.expandField(p+".endpoint", u.Endpoint, getenv)
 		u.APIKey = Secret(c.expandField(p+".api_key", u.APIKey.Value(), getenv))
 		keys := make([]string, 0, len(u.Headers))
 		for k := range u.Headers {

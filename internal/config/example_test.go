@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,7 +63,7 @@ func TestDocsExamples(t *testing.T) {
 		t.Fatalf("found %d yaml blocks in %s, want the examples", len(blocks), docsPath)
 	}
 	getenv := func(name string) string {
-		if strings.HasPrefix(name, "OUTCROP_") {
+		if slices.Contains(EnvNames(), name) {
 			return ""
 		}
 		return "test-value"
@@ -90,7 +91,7 @@ func TestDocsCoverEveryKey(t *testing.T) {
 			missing = append(missing, key)
 		}
 	}
-	for _, name := range []string{EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay} {
+	for _, name := range EnvNames() {
 		if !strings.Contains(docs, "`"+name+"`") {
 			missing = append(missing, name)
 		}

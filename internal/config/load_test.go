@@ -42,6 +42,28 @@ func TestLoadFull(t *testing.T) {
 			MaxFiles:  3,
 		},
 		Demo: Demo{Enabled: DemoOn, TokenDelay: Duration(5 * time.Millisecond)},
+		Bedrock: Bedrock{
+			Enabled:                      BedrockOn,
+			Region:                       "us-west-2", // the file beats AWS_REGION
+			Endpoint:                     "https://vpce-1.bedrock-runtime.us-west-2.vpce.amazonaws.com",
+			ControlEndpoint:              "https://vpce-2.bedrock.us-west-2.vpce.amazonaws.com",
+			APIKey:                       "bedrock-test-key",
+			Profile:                      "prod",
+			CrossRegionInference:         ptr(false),
+			ApplicationInferenceProfiles: ptr(false),
+			DefaultModel:                 "us.anthropic.claude-3-7-sonnet-20250219-v1:0", // DEFAULT_MODEL beats the file
+			DefaultEmbeddingModel:        "cohere.embed-multilingual-v3",
+			Allow:                        []string{"anthropic.*", "*.anthropic.*"},
+			Deny:                         []string{"*:200k"},
+			RefreshInterval:              Duration(time.Hour),
+			GuardrailID:                  "gr-abc123",
+			GuardrailVersion:             "DRAFT",
+			ModelsInfo: []BedrockModelInfo{{
+				Prefix: "acme.chat-1", Kind: "chat", System: ptr(true), Vision: ptr(true), Documents: ptr(false),
+				Tools: ptr(true), ToolChoice: ptr(false), PromptCaching: ptr(false), ExclusiveSampling: ptr(true),
+				Reasoning: "effort", ContextWindow: 128000, MaxOutputTokens: 8192, DefaultMaxTokens: 2048,
+			}},
+		},
 		Upstreams: []Upstream{
 			{
 				Name:    "openai",
@@ -65,6 +87,17 @@ func TestLoadFull(t *testing.T) {
 				APIKey:  "azure-test-key",
 			},
 			{Name: "ollama", Type: TypeOpenAICompatible, BaseURL: "http://localhost:11434/v1"},
+			{
+				Name:             "bedrock-eu",
+				Type:             TypeBedrock,
+				Region:           "eu-central-1",
+				Endpoint:         "https://bedrock-runtime.eu-central-1.amazonaws.com",
+				APIKey:           "bedrock-test-key",
+				Profile:          "eu",
+				GuardrailID:      "gr-xyz",
+				GuardrailVersion: "2",
+				Timeout:          Duration(5 * time.Minute),
+			},
 		},
 		Models: []Model{
 			{
@@ -86,6 +119,11 @@ func TestLoadFull(t *testing.T) {
 				OwnedBy:     "ollama",
 				Deployments: []Deployment{{Upstream: "ollama", Model: "llama3.1:8b"}},
 			},
+			{
+				Name:        "claude",
+				OwnedBy:     "bedrock-eu",
+				Deployments: []Deployment{{Upstream: "bedrock-eu", Model: "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"}},
+			},
 		},
 		Aliases: map[string]string{"fast": "gpt-4o-mini", "local": "llama3"},
 	}
@@ -106,6 +144,12 @@ func TestDefault(t *testing.T) {
 		},
 		Log:  Log{Format: "json", Level: "info", MaxSizeMB: 20, MaxFiles: 5},
 		Demo: Demo{Enabled: DemoAuto, TokenDelay: Duration(20 * time.Millisecond)},
+		Bedrock: Bedrock{
+			Enabled:                      BedrockAuto,
+			CrossRegionInference:         ptr(true),
+			ApplicationInferenceProfiles: ptr(true),
+			RefreshInterval:              Duration(10 * time.Minute),
+		},
 	}
 	if diff := cmp.Diff(want, Default(), ignoreLoadState); diff != "" {
 		t.Errorf("Default() (-want +got):\n%s", diff)
@@ -170,6 +214,32 @@ func TestEnvOverrides(t *testing.T) {
 		{
 			name: "zero max body means default", env: map[string]string{EnvMaxBodyBytes: "0"},
 			want: func(c *Config) { c.Server.MaxBodyBytes = DefaultMaxBodyBytes },
+		},
+		{name: "bedrock", env: map[string]string{EnvBedrock: "false"}, want: func(c *Config) { c.Bedrock.Enabled = BedrockOff }},
+		{name: "aws region", env: map[string]string{EnvAWSRegion: "eu-west-1"}, want: func(c *Config) { c.Bedrock.Region = "eu-west-1" }},
+		{
+			name: "aws default region", env: map[string]string{EnvAWSDefaultRegion: "eu-west-3"},
+			want: func(c *Config) { c.Bedrock.Region = "eu-west-3" },
+		},
+		{
+			name: "AWS_REGION before AWS_DEFAULT_REGION", env: map[string]string{EnvAWSRegion: "eu-west-1", EnvAWSDefaultRegion: "eu-west-3"},
+			want: func(c *Config) { c.Bedrock.Region = "eu-west-1" },
+		},
+		{
+			name: "default models", env: map[string]string{EnvDefaultModel: "m1", EnvDefaultEmbeddingModel: "e1", EnvAWSRegion: "us-east-1"},
+			want: func(c *Config) {
+				c.Bedrock.DefaultModel, c.Bedrock.DefaultEmbeddingModel, c.Bedrock.Region = "m1", "e1", "us-east-1"
+			},
+		},
+		{
+			name: "switches off, any case", env: map[string]string{EnvCrossRegionInference: "False", EnvApplicationInferenceProfiles: "0"},
+			want: func(c *Config) {
+				c.Bedrock.CrossRegionInference, c.Bedrock.ApplicationInferenceProfiles = ptr(false), ptr(false)
+			},
+		},
+		{
+			name: "switches on", env: map[string]string{EnvCrossRegionInference: "TRUE", EnvApplicationInferenceProfiles: " yes "},
+			want: func(c *Config) {},
 		},
 	}
 	for _, tt := range tests {
@@ -270,6 +340,55 @@ func TestDemoEnabled(t *testing.T) {
 		if got := c.DemoEnabled(); got != tt.want {
 			t.Errorf("mode %q with %d models: got %v, want %v", tt.mode, len(tt.models), got, tt.want)
 		}
+	}
+}
+
+// TestBedrockRegionFromFile checks that a region in the file wins over
+// the ambient AWS_REGION, and that other bedrock variables win over the
+// file like OUTCROP_* ones do.
+func TestBedrockRegionFromFile(t *testing.T) {
+	file := []byte("bedrock:\n  region: eu-central-1\n  default_model: from-file\n  cross_region_inference: true\n")
+	env := map[string]string{EnvAWSRegion: "us-east-1", EnvDefaultModel: "from-env", EnvCrossRegionInference: "false"}
+	c, err := Parse(file, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{c.Bedrock.Region, c.Bedrock.DefaultModel, c.Bedrock.CrossRegion()}
+	want := []any{"eu-central-1", "from-env", false}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestBedrockEnabled(t *testing.T) {
+	oneModel := []Model{{Name: "m", Deployments: []Deployment{{Upstream: "u"}}}}
+	tests := []struct {
+		name        string
+		bedrock     Bedrock
+		demo        DemoMode
+		models      []Model
+		wantBedrock bool
+		wantDemo    bool
+	}{
+		{name: "nothing: the demo", wantDemo: true},
+		{name: "auto with a region", bedrock: Bedrock{Region: "us-east-1"}, wantBedrock: true},
+		{name: "auto with a region and models", bedrock: Bedrock{Region: "us-east-1"}, models: oneModel},
+		{name: "auto without a region", bedrock: Bedrock{Enabled: BedrockAuto}, wantDemo: true},
+		{name: "on without models", bedrock: Bedrock{Enabled: BedrockOn}, wantBedrock: true},
+		{name: "on with models", bedrock: Bedrock{Enabled: BedrockOn}, models: oneModel, wantBedrock: true},
+		{name: "off with a region", bedrock: Bedrock{Enabled: BedrockOff, Region: "us-east-1"}, wantDemo: true},
+		{name: "demo on too", bedrock: Bedrock{Region: "us-east-1"}, demo: DemoOn, wantBedrock: true, wantDemo: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Config{Bedrock: tt.bedrock, Demo: Demo{Enabled: tt.demo}, Models: tt.models}
+			if got := c.BedrockEnabled(); got != tt.wantBedrock {
+				t.Errorf("BedrockEnabled: got %v, want %v", got, tt.wantBedrock)
+			}
+			if got := c.DemoEnabled(); got != tt.wantDemo {
+				t.Errorf("DemoEnabled: got %v, want %v", got, tt.wantDemo)
+			}
+		})
 	}
 }
 

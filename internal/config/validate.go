@@ -29,6 +29,7 @@ func (c *Config) Validate() error {
 	v.upstreams()
 	v.models()
 	v.aliases()
+	v.bedrock()
 	if len(v.problems) == 0 {
 		return nil
 	}
@@ -122,10 +123,15 @@ func (v *validator) upstream(p string, u Upstream) {
 	if typ == "" {
 		typ = TypeOpenAI
 	}
-	if !slices.Contains([]UpstreamType{TypeOpenAI, TypeAzure, TypeAzureV1, TypeOpenAICompatible}, typ) {
-		v.add(p+".type", "unknown type %q (want openai, azure, azure-v1 or openai-compatible)", typ)
+	if !slices.Contains([]UpstreamType{TypeOpenAI, TypeAzure, TypeAzureV1, TypeOpenAICompatible, TypeBedrock}, typ) {
+		v.add(p+".type", "unknown type %q (want openai, azure, azure-v1, openai-compatible or bedrock)", typ)
 		return // the other checks depend on the type
 	}
+	if typ == TypeBedrock {
+		v.bedrockUpstream(p, u)
+		return
+	}
+	v.onlyForBedrock(p, u)
 	v.baseURL(p+".base_url", u.BaseURL, typ)
 	if u.APIKey == "" && typ != TypeOpenAICompatible {
 		example := "OPENAI_API_KEY"
@@ -215,10 +221,17 @@ func (v *validator) deployments(p string, ds []Deployment) {
 }
 
 func (v *validator) aliases() {
+	// With Bedrock discovery on, an alias may name a model that is only
+	// known once discovered; one that is not is left out then, and logged.
+	discovery := v.c.BedrockEnabled()
 	for _, a := range sortedKeys(v.c.Aliases) {
 		p := "aliases." + a
 		v.alias(p, a)
-		if target := v.c.Aliases[a]; v.modelAt[target] == "" {
+		target := v.c.Aliases[a]
+		if v.modelAt[target] != "" {
+			continue
+		}
+		if _, isAlias := v.aliasAt[target]; isAlias || !discovery {
 			v.add(p, "unknown model %q (an alias must name a model, not another alias)", target)
 		}
 	}

@@ -38,6 +38,29 @@ type Router struct {
 	routes  map[string]*Route
 	aliases map[string]string
 	names   []string
+	// defaults answer LookupFor for unknown names, by use.
+	defaults [useCount]*Route
+}
+
+// Use is what a request is for, so that a model name the router does not
+// know can fall back to the default model for that use (see Defaults).
+type Use int
+
+// The uses.
+const (
+	// UseChat is chat and legacy completions.
+	UseChat Use = iota
+	// UseEmbedding is embeddings.
+	UseEmbedding
+	useCount
+)
+
+// Defaults name the models that answer requests for model names the
+// router does not know, per use: bedrock-access-gateway's DEFAULT_MODEL
+// and DEFAULT_EMBEDDING_MODEL. An empty name means no fallback: such
+// requests get 404 model_not_found.
+type Defaults struct {
+	Chat, Embedding string
 }
 
 // NewRouter builds a router. Aliases map extra names onto route names; an
@@ -67,8 +90,38 @@ func NewRouter(routes []*Route, aliases map[string]string) (*Router, error) {
 	return r, nil
 }
 
+// WithDefaults returns a copy of r whose LookupFor falls back to the
+// default models of d. Each name must be a model or alias of r.
+func (r *Router) WithDefaults(d Defaults) (*Router, error) {
+	out := *r
+	for use, name := range [useCount]string{UseChat: d.Chat, UseEmbedding: d.Embedding} {
+		out.defaults[use] = nil
+		if name == "" {
+			continue
+		}
+		rt, err := r.Lookup(name)
+		if err != nil {
+			return nil, fmt.Errorf("default model %q is not a model or alias", name)
+		}
+		out.defaults[use] = rt
+	}
+	return &out, nil
+}
+
+// LookupFor is Lookup for a request of the given use: a name the router
+// does not know is answered by the default model for that use, when there
+// is one. The request keeps the name the client sent, so the answer names
+// it too, as for an alias.
+func (r *Router) LookupFor(use Use, model string) (*Route, error) {
+	rt, err := r.Lookup(model)
+	if err != nil && use >= 0 && use < useCount && r.defaults[use] != nil {
+		return r.defaults[use], nil
+	}
+	return rt, err
+}
+
 // Lookup returns the route for a model name or alias, or the OpenAI 404
-// model_not_found error.
+// model_not_found error. It ignores the default models; see LookupFor.
 func (r *Router) Lookup(model string) (*Route, error) {
 	if rt, ok := r.routes[model]; ok {
 		return rt, nil

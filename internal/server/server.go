@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/outcrop/outcrop/internal/middleware"
+	"github.com/outcrop/outcrop/internal/openai"
 	"github.com/outcrop/outcrop/internal/provider"
 )
 
@@ -27,11 +28,24 @@ const DefaultHeartbeat = 15 * time.Second
 // so that its users can switch without touching their clients.
 var apiPrefixes = [...]string{"/v1", "/api/v1"}
 
+// Routes is what the server asks of a router. *provider.Router implements
+// it; so does a holder that swaps routers when discovered models change
+// (Bedrock discovery, issue 3), since a Router itself is immutable.
+type Routes interface {
+	// LookupFor returns the route for a model name, falling back to the
+	// default model for the request's use.
+	LookupFor(use provider.Use, model string) (*provider.Route, error)
+	// Models lists the public model names and aliases.
+	Models() []openai.Model
+}
+
+var _ Routes = (*provider.Router)(nil)
+
 // Options configure a Server. The zero value of each field is a documented
 // default.
 type Options struct {
 	// Router maps model names to deployments. Required.
-	Router *provider.Router
+	Router Routes
 	// Logger receives the access log and errors; nil discards them.
 	Logger *slog.Logger
 	// MaxBodyBytes caps request bodies; larger ones get 413. Default 10 MiB.
@@ -46,7 +60,7 @@ type Options struct {
 
 // Server is the HTTP handler of the gateway.
 type Server struct {
-	router    *provider.Router
+	router    Routes
 	logger    *slog.Logger
 	maxBody   int64
 	heartbeat time.Duration

@@ -287,7 +287,7 @@ func (c *Client) Stream(ctx context.Context, op Operation, modelID string, body 
 		return nil, c.t.wrap(errNotStreamingOp)
 	}
 	cl := c.t.newCall(ctx)
-	resp, err := c.t.send(cl, &outRequest{op: op, modelID: modelID, body: body, hash: c.t.auth.prepare(body), stream: true})
+	resp, err := c.t.send(cl, &outRequest{op: op, modelID: modelID, body: body, hash: c.t.auth.prepare(body), stream: true}) //nolint:bodyclose // the EventStream owns the body and closes it
 	if err != nil {
 		return nil, err
 	}

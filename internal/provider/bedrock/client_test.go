@@ -160,7 +160,7 @@ func TestClientConverseStream(t *testing.T) {
 	if got.Usage != nil {
 		got.Usage = &openai.Usage{PromptTokens: got.Usage.PromptTokens, CompletionTokens: got.Usage.CompletionTokens, TotalTokens: got.Usage.TotalTokens}
 	}
-	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b error) bool { return errors.Is(a, b) && errors.Is(b, a) })); diff != "" {
 		t.Errorf("stream mismatch (-want +got):\n%s", diff)
 	}
 	if got.Chunks < 4 {
@@ -205,7 +205,7 @@ func TestClientAuth(t *testing.T) {
 			}
 			c, _ := emulatorClient(t, srv, cfg)
 			_, err := c.ChatCompletion(context.Background(), chatRequest(testModel, "Hi"))
-			checkStatus(t, err, tt.wantStatus)
+			_ = checkStatus(t, err, tt.wantStatus)
 			reqs := srv.Requests()
 			if len(reqs) != 1 {
 				t.Fatalf("got %d requests, want 1 (no retry)", len(reqs))
@@ -391,7 +391,7 @@ func TestClientRetries(t *testing.T) {
 				} else {
 					_, err = c.ChatCompletion(ctx, chatRequest(testModel, "Hi"))
 				}
-				checkStatus(t, err, tt.wantStatus)
+				_ = checkStatus(t, err, tt.wantStatus)
 				if diff := cmp.Diff(tt.wantRetries, rec.list()); diff != "" {
 					t.Errorf("retries mismatch (-want +got):\n%s", diff)
 				}
@@ -438,7 +438,7 @@ func TestClientStreamFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := collect(t, s)
-			checkStatus(t, got.Err, tt.wantStatus)
+			_ = checkStatus(t, got.Err, tt.wantStatus)
 			if got.Role != "assistant" || got.Content == "" {
 				t.Errorf("got role %q content %q before the failure, want the first events", got.Role, got.Content)
 			}
@@ -500,7 +500,7 @@ func TestClientIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := collect(t, s)
-	checkStatus(t, got.Err, http.StatusGatewayTimeout)
+	_ = checkStatus(t, got.Err, http.StatusGatewayTimeout)
 	waitCanceled(t, srv)
 }
 

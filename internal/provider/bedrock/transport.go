@@ -228,7 +228,8 @@ func (t *transport) newRequest(ctx context.Context, r *outRequest) *http.Request
 // up or the call's own limits ended it.
 func (t *transport) transportFailure(cl *call, err error) *failure {
 	var ne net.Error
-	retry := cl.ctx.Err() == nil && !(errors.As(err, &ne) && ne.Timeout()) && !errors.Is(err, context.DeadlineExceeded)
+	timeout := errors.As(err, &ne) && ne.Timeout()
+	retry := cl.ctx.Err() == nil && !timeout && !errors.Is(err, context.DeadlineExceeded)
 	var ue *url.Error
 	cause := err
 	if errors.As(err, &ue) {

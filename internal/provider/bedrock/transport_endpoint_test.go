@@ -227,7 +227,8 @@ func TestNewErrors(t *testing.T) {
 		{"bearer without region", Config{APIKey: "k"}, []string{"region is required"}},
 		{"negative attempts", Config{APIKey: "k", Region: "us-east-1", MaxAttempts: -1}, []string{"max attempts"}},
 		{
-			"all problems at once", Config{APIKey: "k", Endpoint: "http://bedrock.internal", MaxAttempts: -1, Timeout: -1},
+			"all problems at once",
+			Config{APIKey: "k", Endpoint: "http://bedrock.internal", MaxAttempts: -1, Timeout: -1},
 			[]string{"only sent over https", "max attempts", "timeout"},
 		},
 	}

@@ -190,7 +190,7 @@ func TestEventStreamFailures(t *testing.T) {
 				if tt.wantCode != "" && (!errors.As(err, &api) || api.Code != tt.wantCode || api.RequestID != "rid") {
 					t.Errorf("cause got %v, want code %q with the request ID", ue.Cause, tt.wantCode)
 				}
-				if _, again := s.Recv(); again != err {
+				if _, again := s.Recv(); !errors.Is(again, err) {
 					t.Errorf("Recv after the failure got %v, want the same error", again)
 				}
 			})
