@@ -134,6 +134,8 @@ func (b *builder) startDiscovery(gw *Gateway, live *liveRouter, set *routeSet) e
 		Getenv:      b.getenv,
 		Catalog:     b.catalog,
 		Guardrail:   guardrail(sec.GuardrailID, sec.GuardrailVersion),
+		Profiles:    b.profileFor,
+		BaseModel:   b.baseModel,
 	})
 	if err != nil {
 		return err
@@ -165,6 +167,7 @@ func (b *builder) startDiscovery(gw *Gateway, live *liveRouter, set *routeSet) e
 			"region", region, "error", err)
 	}
 	gw.discovery = d
+	b.discovery.Store(d)
 	gw.background = append(gw.background, d.Run)
 	return nil
 }
@@ -197,7 +200,30 @@ func (b *builder) newBedrockUpstream(u config.Upstream) (provider.Provider, erro
 		Timeout:     u.Timeout.Std(),
 		Catalog:     b.catalog,
 		Guardrail:   guardrail(u.GuardrailID, u.GuardrailVersion),
+		Profiles:    b.profileFor,
+		BaseModel:   b.baseModel,
 	})
+}
+
+// profileFor is the Bedrock clients' profile lookup: the cross-region
+// profile discovery found for a model, when discovery runs.
+func (b *builder) profileFor(modelID string) (string, bool) {
+	d := b.discovery.Load()
+	if d == nil {
+		return "", false
+	}
+	return d.Current().ProfileFor(modelID)
+}
+
+// baseModel is the Bedrock clients' catalogue fallback: the foundation
+// model discovery found behind a name, such as an application profile ARN.
+func (b *builder) baseModel(name string) (string, bool) {
+	d := b.discovery.Load()
+	if d == nil {
+		return "", false
+	}
+	m, ok := d.Current().Lookup(name)
+	return m.ModelID, ok && m.ModelID != ""
 }
 
 // profileCredentials loads the credentials of a named AWS shared-config

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/outcrop/outcrop/internal/apidocs"
@@ -99,6 +100,9 @@ type builder struct {
 	logger  *slog.Logger
 	getenv  func(string) string
 	catalog *bedrock.Catalog
+	// discovery lists the Bedrock models when the bedrock section is on;
+	// set once before serving, read by the Bedrock clients' lookups.
+	discovery atomic.Pointer[discovery.Discoverer]
 }
 
 // routeSet creates one provider per upstream and one route per configured

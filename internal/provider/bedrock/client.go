@@ -93,12 +93,25 @@ type Config struct {
 	// RequestMetadata is sent with every chat request as requestMetadata,
 	// which Bedrock records in its invocation logs, e.g. {"app": "chat"}.
 	RequestMetadata map[string]string
+	// Profiles returns the cross-region inference profile that serves a
+	// foundation model. When Bedrock refuses a bare model ID because the
+	// model has no on-demand throughput, the request is retried once with
+	// that profile, and later requests go to the profile directly. When it
+	// is nil or knows no profile, the system-defined profile of the
+	// region's geography is tried ("us." + model ID in us-east-1). The app
+	// wires it to model discovery when that runs.
+	Profiles func(modelID string) (profileID string, ok bool)
+	// BaseModel returns the foundation model behind an ID the catalogue
+	// cannot resolve by itself (an application inference profile ARN), for
+	// its output limits. Nil: none.
+	BaseModel func(modelID string) (string, bool)
 }
 
 // Client calls Bedrock Runtime. It is safe for concurrent use.
 type Client struct {
-	cfg Config
-	t   transport
+	cfg      Config
+	t        transport
+	profiles profileRoutes
 }
 
 // New returns a Client for cfg, or an error naming every invalid field.
@@ -142,6 +155,7 @@ func (c *Client) init(ctx context.Context) error {
 		return errors.Join(errs...)
 	}
 	cfg.Region = region
+	c.profiles.find = chainProfiles(cfg.Profiles, geographyProfiles(region))
 	if cfg.Catalog == nil {
 		cfg.Catalog = DefaultCatalog()
 	}
@@ -305,7 +319,9 @@ func (c *Client) ChatCompletion(ctx context.Context, req *openai.ChatCompletionR
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Call(ctx, OpConverse, req.Model, body)
+	resp, err := callWithProfile(ctx, &c.profiles, req.Model, func(ctx context.Context, id string) (*Response, error) {
+		return c.Call(ctx, OpConverse, id, body)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +345,9 @@ func (c *Client) ChatCompletionStream(ctx context.Context, req *openai.ChatCompl
 	if err != nil {
 		return nil, err
 	}
-	es, err := c.Stream(ctx, OpConverseStream, req.Model, body)
+	es, err := callWithProfile(ctx, &c.profiles, req.Model, func(ctx context.Context, id string) (*EventStream, error) {
+		return c.Stream(ctx, OpConverseStream, id, body)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +358,12 @@ func (c *Client) ChatCompletionStream(ctx context.Context, req *openai.ChatCompl
 // converseBody translates req into a Converse body. A request Bedrock
 // cannot serve is the client's *openai.Error (400), returned as is.
 func (c *Client) converseBody(req *openai.ChatCompletionRequest) ([]byte, error) {
-	info, _ := c.cfg.Catalog.Lookup(req.Model)
+	info, ok := c.cfg.Catalog.Lookup(req.Model)
+	if !ok && c.cfg.BaseModel != nil {
+		if base, found := c.cfg.BaseModel(req.Model); found {
+			info, _ = c.cfg.Catalog.Lookup(base)
+		}
+	}
 	conv, err := ToConverse(req, RequestOptions{
 		DefaultMaxTokens: info.DefaultMaxTokens,
 		MaxOutputTokens:  info.MaxOutputTokens,

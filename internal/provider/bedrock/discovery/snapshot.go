@@ -182,7 +182,7 @@ func allowed(opts Options, names ...string) bool {
 // profile: the region's geography first (data stays in it), then any
 // other geography, then global; the smallest ID breaks ties.
 func preferredProfiles(system []Profile, region string) map[string]string {
-	home := geography(region)
+	home := bedrock.GeographyPrefix(region)
 	rank := func(id string) int {
 		switch geo, _ := bedrock.CrossRegionPrefix(id); {
 		case geo == home && home != "":
@@ -203,19 +203,6 @@ func preferredProfiles(system []Profile, region string) map[string]string {
 		}
 	}
 	return out
-}
-
-// geography returns the profile prefix of a region's geography:
-// us-east-1 → us, eu-west-3 → eu, ap-southeast-2 → apac.
-func geography(region string) string {
-	switch {
-	case strings.HasPrefix(region, "us-gov-"):
-		return "us-gov"
-	case strings.HasPrefix(region, "ap-"):
-		return "apac"
-	}
-	geo, _, _ := strings.Cut(region, "-")
-	return geo
 }
 
 // Glob reports whether s matches pattern, where * matches any run of
