@@ -2,10 +2,14 @@ package app
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"testing"
 
+	"github.com/outcrop/outcrop/internal/config"
+	"github.com/outcrop/outcrop/internal/provider/bedrock/bedrocktest"
 	"github.com/outcrop/outcrop/internal/provider/openaicompat/openaitest"
 )
 
@@ -55,3 +59,96 @@ func BenchmarkUpstreamDirectChat(b *testing.B)   { benchRelay(b, benchChat, true
 func BenchmarkGatewayRelayChat(b *testing.B)     { benchRelay(b, benchChat, false) }
 func BenchmarkUpstreamDirectStream(b *testing.B) { benchRelay(b, benchStream, true) }
 func BenchmarkGatewayRelayStream(b *testing.B)   { benchRelay(b, benchStream, false) }
+
+// Bedrock benchmarks: the same whole-path measure with a bedrock upstream
+// in front of the bedrocktest emulator. The gateway translates to
+// Converse, signs with SigV4 and decodes the event stream; the emulator
+// skips verifying signatures (WithoutAuth), so that the difference from
+// BenchmarkBedrockDirect* is the gateway's own cost, signing included.
+// It answers at once (WithHeaderLatency(0)): the delay it adds by default
+// shields the AWS SDK from a transport race that Outcrop's client does not
+// have.
+
+var (
+	benchBedrockChat = []byte(`{"model":"` + haikuID + `","messages":[{"role":"system","content":"You are terse."},` +
+		`{"role":"user","content":"Say hello."}],"temperature":0.2}`)
+	benchBedrockStream = []byte(`{"model":"` + haikuID + `","stream":true,"messages":[{"role":"user","content":"Say hello."}]}`)
+	// benchConverse is benchBedrockChat as Converse has it, for the
+	// emulator alone.
+	benchConverse = []byte(`{"messages":[{"role":"user","content":[{"text":"Say hello."}]}],` +
+		`"system":[{"text":"You are terse."}],"inferenceConfig":{"temperature":0.2}}`)
+)
+
+// benchBedrockEmulator starts an emulator tuned for load.
+func benchBedrockEmulator(b *testing.B) *bedrocktest.Server {
+	b.Helper()
+	return bedrocktest.New(b, bedrocktest.WithoutRecording(), bedrocktest.WithoutAuth(), bedrocktest.WithHeaderLatency(0))
+}
+
+// benchBedrockGateway serves haikuID from a bedrock upstream at srv, with
+// static credentials in the environment (read by the AWS SDK's chain).
+func benchBedrockGateway(b *testing.B, srv *bedrocktest.Server) string {
+	b.Helper()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           bedrocktest.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":       bedrocktest.SecretAccessKey,
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_BEARER_TOKEN_BEDROCK":    "",
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		b.Setenv(k, v)
+	}
+	yaml := fmt.Sprintf("upstreams:\n  - {name: aws, type: bedrock, region: %s, endpoint: %q}\nmodels:\n  - {name: %q, deployments: [{upstream: aws}]}\n",
+		srv.Region(), srv.URL(), haikuID)
+	cfg, err := config.Parse([]byte(yaml), func(string) string { return "" })
+	if err != nil {
+		b.Fatalf("config: %v\n%s", err, yaml)
+	}
+	base, _ := startGateway(b, cfg)
+	return base
+}
+
+// benchPost posts body to url from parallel goroutines and reads each
+// answer whole.
+func benchPost(b *testing.B, target string, body []byte) {
+	b.Helper()
+	client := benchClient()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Post(target, "application/json", bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d, read error %v", resp.StatusCode, err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkGatewayBedrockChat(b *testing.B) {
+	benchPost(b, benchBedrockGateway(b, benchBedrockEmulator(b))+"/v1/chat/completions", benchBedrockChat)
+}
+
+func BenchmarkGatewayBedrockStream(b *testing.B) {
+	benchPost(b, benchBedrockGateway(b, benchBedrockEmulator(b))+"/v1/chat/completions", benchBedrockStream)
+}
+
+// BenchmarkBedrockDirectChat and BenchmarkBedrockDirectStream measure the
+// emulator alone: an unsigned Converse or ConverseStream call, no gateway.
+func BenchmarkBedrockDirectChat(b *testing.B) {
+	benchPost(b, benchBedrockEmulator(b).URL()+"/model/"+arnEscaper.Replace(haikuID)+"/converse", benchConverse)
+}
+
+func BenchmarkBedrockDirectStream(b *testing.B) {
+	benchPost(b, benchBedrockEmulator(b).URL()+"/model/"+arnEscaper.Replace(haikuID)+"/converse-stream", benchConverse)
+}

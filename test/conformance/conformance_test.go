@@ -2,10 +2,12 @@
 // SDK (and LangChain): this Go test boots the gateways on loopback and
 // runs the Node scripts in this directory against them with `node --test`.
 //
-// Two gateways are started: "demo", with the default configuration (the
-// built-in demo upstream), and "relay", configured with OpenAI upstreams
-// that are openaitest emulators, so the SDK sees a real relay: model name
-// mapping, upstream keys, upstream errors kept (429 stays 429).
+// Three gateways are started: "demo", with the default configuration (the
+// built-in demo upstream); "relay", configured with OpenAI upstreams that
+// are openaitest emulators, so the SDK sees a real relay: model name
+// mapping, upstream keys, upstream errors kept (429 stays 429); and
+// "bedrock", with bedrock upstreams that are bedrocktest emulators, so the
+// SDK sees Bedrock's answers, streams and errors translated.
 //
 // Run it with `bash scripts/test conformance` (npm ci first) or, once
 // node_modules exists, `go test -v -run Conformance ./test/conformance`.
@@ -28,6 +30,7 @@ import (
 
 	"github.com/outcrop/outcrop/internal/app"
 	"github.com/outcrop/outcrop/internal/config"
+	"github.com/outcrop/outcrop/internal/provider/bedrock/bedrocktest"
 	"github.com/outcrop/outcrop/internal/provider/openaicompat/openaitest"
 )
 
@@ -69,6 +72,36 @@ const oddModelID = "us.anthropic.claude-3:0/x"
 // RateLimitError test expects it back as "7".
 const retryAfter = 7 * time.Second
 
+// bedrockConfig maps the bedrock gateway's public models onto the Bedrock
+// emulators: "bedrock" answers, "throttled" always throttles. The region
+// is the emulators' (bedrocktest.Region). The model
+// names are the ones helpers.mjs expects (BEDROCK_* constants).
+const bedrockConfig = `
+upstreams:
+  - name: bedrock
+    type: bedrock
+    region: us-east-1
+    endpoint: ${BEDROCK_URL}
+  - name: throttled
+    type: bedrock
+    region: us-east-1
+    endpoint: ${THROTTLED_URL}
+models:
+  - name: "anthropic.claude-3-haiku-20240307-v1:0"
+    aliases: [claude-haiku]
+    deployments: [{upstream: bedrock}]
+  - name: "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+    deployments: [{upstream: bedrock}]
+  - name: "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k3n8x2p4q7wz"
+    deployments: [{upstream: bedrock}]
+  # Configured here, unknown to Bedrock: its ValidationException reaches
+  # the client.
+  - name: "acme.unknown-model-v1:0"
+    deployments: [{upstream: bedrock}]
+  - name: bedrock-throttled
+    deployments: [{upstream: throttled, model: "anthropic.claude-3-haiku-20240307-v1:0"}]
+`
+
 func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance: skipped in -short mode")
@@ -85,14 +118,70 @@ func TestConformance(t *testing.T) {
 		"LIMITED_URL":  limited.OpenAIBase(),
 	}))
 
+	setAWSCredentials(t)
+	bedrockEmu := bedrocktest.New(t, bedrocktest.WithApplicationProfiles())
+	throttled := bedrocktest.New(t, bedrocktest.WithDefault(bedrocktest.Throttled()))
+	bedrock := startGateway(t, "bedrock", parseConfig(t, bedrockConfig, map[string]string{
+		"BEDROCK_URL":   bedrockEmu.URL(),
+		"THROTTLED_URL": throttled.URL(),
+	}))
+
 	runNode(t, node, files, []string{
 		"OUTCROP_DEMO_URL=" + demo + "/v1",
 		"OUTCROP_DEMO_API_URL=" + demo + "/api/v1",
 		"OUTCROP_RELAY_URL=" + relay + "/v1",
+		"OUTCROP_BEDROCK_URL=" + bedrock + "/v1",
+		"OUTCROP_BEDROCK_API_URL=" + bedrock + "/api/v1",
 		"OUTCROP_CLOSED_URL=" + closedURL(t) + "/v1",
 	})
 
 	checkUpstreamRequests(t, emulator.Requests())
+	checkBedrockRequests(t, append(bedrockEmu.Requests(), throttled.Requests()...))
+}
+
+// setAWSCredentials gives the bedrock gateway temporary AWS credentials
+// the emulators accept. The AWS SDK's default chain, which the gateway's
+// Bedrock clients use, reads them from the process environment (not from
+// the getenv given to app.BuildEnv), hence t.Setenv; shared files and
+// instance metadata are switched off so that the machine's own AWS setup
+// cannot interfere.
+func setAWSCredentials(t *testing.T) {
+	t.Helper()
+	creds := bedrocktest.TemporaryCredentials()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":       creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN":           creds.SessionToken,
+		"AWS_PROFILE":                 "",
+		"AWS_BEARER_TOKEN_BEDROCK":    "",
+		"AWS_ENDPOINT_URL":            "",
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// checkBedrockRequests checks what the bedrock gateway sent the emulators
+// during the Node tests: SigV4-signed Converse calls with the temporary
+// credentials, on Bedrock model IDs.
+func checkBedrockRequests(t *testing.T, reqs []bedrocktest.Recorded) {
+	t.Helper()
+	if len(reqs) == 0 {
+		t.Fatal("Bedrock emulators received no request: the bedrock tests did not reach them")
+	}
+	for _, r := range reqs {
+		if r.Auth != bedrocktest.AuthSigV4 || r.AccessKeyID != bedrocktest.TempAccessKeyID {
+			t.Errorf("Bedrock request %s %s: got auth %q with key %q, want SigV4 with %q", r.Method, r.Path, r.Auth, r.AccessKeyID, bedrocktest.TempAccessKeyID)
+		}
+		if r.Operation != bedrocktest.OpConverse && r.Operation != bedrocktest.OpConverseStream {
+			t.Errorf("Bedrock request %s %s: got operation %q, want Converse or ConverseStream", r.Method, r.Path, r.Operation)
+		}
+		if r.ModelID == "claude-haiku" || r.ModelID == "bedrock-throttled" {
+			t.Errorf("Bedrock request %s %s: names the public model %q, want the Bedrock ID", r.Method, r.Path, r.ModelID)
+		}
+	}
 }
 
 // checkUpstreamRequests checks what the relay sent its upstream during the

@@ -32,6 +32,25 @@ export const RELAY_EMBED = 'text-embedding-3-small';
 export const RELAY_ODD_ID = 'us.anthropic.claude-3:0/x';
 export const RELAY_LIMITED = 'rate-limited';
 
+// The bedrock gateway's models (bedrockConfig in conformance_test.go),
+// served by the bedrocktest emulator.
+export const BEDROCK_CHAT = 'anthropic.claude-3-haiku-20240307-v1:0';
+export const BEDROCK_ALIAS = 'claude-haiku';
+export const BEDROCK_PROFILE = 'us.anthropic.claude-3-7-sonnet-20250219-v1:0';
+export const BEDROCK_APP_PROFILE_ARN =
+  'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k3n8x2p4q7wz';
+export const BEDROCK_UNKNOWN = 'acme.unknown-model-v1:0';
+export const BEDROCK_THROTTLED = 'bedrock-throttled';
+export const BEDROCK_OWNER = 'bedrock';
+
+/**
+ * The emulator's canned answer to a last user message saying text
+ * (bedrocktest.EchoAnswer).
+ */
+export function bedrockEcho(text) {
+  return `Hello from the Bedrock emulator. You said: ${text}`;
+}
+
 /**
  * The gateways under test, each with the models to use on it, so that a
  * test written once runs against both.
