@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,9 +134,13 @@ func (b *builder) startDiscovery(gw *Gateway, live *liveRouter, set *routeSet) e
 		Credentials: creds,
 		Getenv:      b.getenv,
 		Catalog:     b.catalog,
-		Guardrail:   guardrail(sec.GuardrailID, sec.GuardrailVersion),
+		Guardrail:   guardrail(sec.GuardrailID, sec.GuardrailVersion, sec.GuardrailTrace, sec.GuardrailStreamMode),
 		Profiles:    b.profileFor,
 		BaseModel:   b.baseModel,
+		Images:      b.images,
+
+		PromptCaching:     bedrock.CachePolicy(sec.PromptCaching),
+		UnsupportedParams: bedrock.ParamPolicy(sec.UnsupportedParams),
 	})
 	if err != nil {
 		return err
@@ -199,10 +204,42 @@ func (b *builder) newBedrockUpstream(u config.Upstream) (provider.Provider, erro
 		Getenv:      b.getenv,
 		Timeout:     u.Timeout.Std(),
 		Catalog:     b.catalog,
-		Guardrail:   guardrail(u.GuardrailID, u.GuardrailVersion),
+		Guardrail:   guardrail(u.GuardrailID, u.GuardrailVersion, u.GuardrailTrace, u.GuardrailStreamMode),
 		Profiles:    b.profileFor,
 		BaseModel:   b.baseModel,
+		Images:      b.images,
+
+		PromptCaching:     bedrock.CachePolicy(b.cfg.Bedrock.PromptCaching),
+		UnsupportedParams: bedrock.ParamPolicy(b.cfg.Bedrock.UnsupportedParams),
 	})
+}
+
+// deploymentProvider returns the provider that serves deployment d: its
+// upstream's, or, for a deployment with a guardrail of its own on a
+// bedrock upstream, a client of that upstream applying this guardrail
+// instead (one client per upstream and guardrail, sharing the connection
+// pool with the others).
+func (b *builder) deploymentProvider(providers map[string]provider.Provider, d config.Deployment) (provider.Provider, error) {
+	i := slices.IndexFunc(b.cfg.Upstreams, func(u config.Upstream) bool { return u.Name == d.Upstream })
+	if d.GuardrailID == "" || i < 0 || b.cfg.Upstreams[i].Type != config.TypeBedrock {
+		return providers[d.Upstream], nil
+	}
+	u := b.cfg.Upstreams[i]
+	u.GuardrailID, u.GuardrailVersion = d.GuardrailID, d.GuardrailVersion
+	u.GuardrailTrace, u.GuardrailStreamMode = d.GuardrailTrace, d.GuardrailStreamMode
+	key := strings.Join([]string{u.Name, u.GuardrailID, u.GuardrailVersion, u.GuardrailTrace, u.GuardrailStreamMode}, "\x00")
+	if p, ok := b.guarded[key]; ok {
+		return p, nil
+	}
+	p, err := b.newBedrockUpstream(u)
+	if err != nil {
+		return nil, err
+	}
+	if b.guarded == nil {
+		b.guarded = make(map[string]provider.Provider)
+	}
+	b.guarded[key] = p
+	return p, nil
 }
 
 // profileFor is the Bedrock clients' profile lookup: the cross-region
@@ -244,11 +281,11 @@ func profileCredentials(ctx context.Context, profile, region string) (aws.Creden
 	return awsCfg.Credentials, awsCfg.Region, nil
 }
 
-func guardrail(id, version string) *bedrock.GuardrailConfig {
+func guardrail(id, version, trace, streamMode string) *bedrock.GuardrailConfig {
 	if id == "" {
 		return nil
 	}
-	return &bedrock.GuardrailConfig{GuardrailIdentifier: id, GuardrailVersion: version}
+	return &bedrock.GuardrailConfig{GuardrailIdentifier: id, GuardrailVersion: version, Trace: trace, StreamProcessingMode: streamMode}
 }
 
 // bedrockCatalog is the built-in capability table extended by
@@ -275,7 +312,10 @@ func bedrockCatalog(rows []config.BedrockModelInfo) *bedrock.Catalog {
 			{r.Tools, &info.Tools},
 			{r.ToolChoice, &info.ToolChoice},
 			{r.PromptCaching, &info.PromptCaching},
+			{r.ToolCaching, &info.ToolCaching},
 			{r.ExclusiveSampling, &info.ExclusiveSampling},
+			{r.NoAssistantPrefill, &info.NoAssistantPrefill},
+			{r.StructuredOutput, &info.StructuredOutput},
 		} {
 			if f.from != nil {
 				*f.to = *f.from

@@ -335,9 +335,12 @@ func TestBedrockCatalogFromConfig(t *testing.T) {
 	yes, no := true, false
 	cat := bedrockCatalog([]config.BedrockModelInfo{
 		// A correction keeps what it does not set.
-		{Prefix: "anthropic.claude-sonnet-4-5", MaxOutputTokens: 32_000, ExclusiveSampling: &no},
+		{Prefix: "anthropic.claude-sonnet-4-5", MaxOutputTokens: 32_000, ExclusiveSampling: &no, StructuredOutput: &no},
 		// A new family starts from nothing.
-		{Prefix: "acme.chat-2", Tools: &yes, Reasoning: "effort", ContextWindow: 64_000, MaxOutputTokens: 2000},
+		{
+			Prefix: "acme.chat-2", Tools: &yes, Reasoning: "effort", ContextWindow: 64_000, MaxOutputTokens: 2000,
+			PromptCaching: &yes, ToolCaching: &yes, NoAssistantPrefill: &yes, StructuredOutput: &yes,
+		},
 		// A version of a known family inherits the family's row.
 		{Prefix: "deepseek.r1-v2", Reasoning: "none"},
 		{Prefix: "acme.embed", Kind: "embedding", Dimensions: 768},
@@ -350,7 +353,7 @@ func TestBedrockCatalogFromConfig(t *testing.T) {
 			id: "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
 			want: bedrock.ModelInfo{
 				Prefix: "anthropic.claude-sonnet-4-5", Kind: bedrock.KindChat, System: true, Vision: true, Documents: true,
-				Tools: true, ToolChoice: true, Reasoning: bedrock.ReasoningBudget, PromptCaching: true,
+				Tools: true, ToolChoice: true, Reasoning: bedrock.ReasoningBudget, PromptCaching: true, ToolCaching: true,
 				ContextWindow: 200_000, MaxOutputTokens: 32_000, DefaultMaxTokens: 4096,
 			},
 		},
@@ -358,6 +361,7 @@ func TestBedrockCatalogFromConfig(t *testing.T) {
 			id: "acme.chat-2-v1",
 			want: bedrock.ModelInfo{
 				Prefix: "acme.chat-2", Kind: bedrock.KindChat, Tools: true, Reasoning: bedrock.ReasoningEffort,
+				PromptCaching: true, ToolCaching: true, NoAssistantPrefill: true, StructuredOutput: true,
 				ContextWindow: 64_000, MaxOutputTokens: 2000, DefaultMaxTokens: 2000,
 			},
 		},

@@ -61,7 +61,7 @@ func Build(cfg *config.Config, logger *slog.Logger) (*Gateway, error) {
 // whatever getenv says.) With Bedrock discovery on, it lists the models
 // before returning, for up to 30 seconds.
 func BuildEnv(ctx context.Context, cfg *config.Config, logger *slog.Logger, getenv func(string) string) (*Gateway, error) {
-	b := &builder{ctx: ctx, cfg: cfg, logger: logger, getenv: getenv, catalog: bedrockCatalog(cfg.Bedrock.ModelsInfo)}
+	b := &builder{ctx: ctx, cfg: cfg, logger: logger, getenv: getenv, catalog: bedrockCatalog(cfg.Bedrock.ModelsInfo), images: imageFetcher(cfg.ImageFetch)}
 	set, err := b.routeSet()
 	if err != nil {
 		return nil, err
@@ -100,9 +100,16 @@ type builder struct {
 	logger  *slog.Logger
 	getenv  func(string) string
 	catalog *bedrock.Catalog
+	// images fetches remote image URLs for the Bedrock clients; nil when
+	// image_fetch is off.
+	images bedrock.ImageFetcher
 	// discovery lists the Bedrock models when the bedrock section is on;
 	// set once before serving, read by the Bedrock clients' lookups.
 	discovery atomic.Pointer[discovery.Discoverer]
+	// guarded holds the Bedrock clients made for deployments with a
+	// guardrail of their own, by upstream and guardrail (see
+	// deploymentProvider).
+	guarded map[string]provider.Provider
 }
 
 // routeSet creates one provider per upstream and one route per configured
@@ -122,10 +129,14 @@ func (b *builder) routeSet() (*routeSet, error) {
 	for _, m := range cfg.Models {
 		rt := &provider.Route{Name: m.Name, OwnedBy: m.OwnedBy}
 		for _, d := range m.Deployments {
+			p, err := b.deploymentProvider(providers, d)
+			if err != nil {
+				return nil, fmt.Errorf("model %q: %w", m.Name, err)
+			}
 			rt.Deployments = append(rt.Deployments, &provider.Deployment{
 				Name:     d.Upstream + "/" + d.Model,
 				Model:    d.Model,
-				Provider: providers[d.Upstream],
+				Provider: p,
 			})
 		}
 		routes = append(routes, rt)

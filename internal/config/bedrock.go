@@ -16,6 +16,27 @@ const (
 	BedrockOff  BedrockMode = "false"
 )
 
+// PromptCachingMode says where Bedrock requests get cache points.
+type PromptCachingMode string
+
+// The values of PromptCachingMode; the empty string means CachingAuto.
+const (
+	// CachingAuto places cache points where the client asks: its
+	// cache_control markers and its prompt_caching extension.
+	CachingAuto PromptCachingMode = "auto"
+	// CachingOn also places them after the system prompt, the tools and
+	// the last user turn of every request.
+	CachingOn PromptCachingMode = "true"
+	// CachingOff never places any.
+	CachingOff PromptCachingMode = "false"
+)
+
+// The values of Bedrock.UnsupportedParams.
+const (
+	UnsupportedReject = "reject"
+	UnsupportedIgnore = "ignore"
+)
+
 // Bedrock configures zero-config serving of Amazon Bedrock: the region's
 // models are discovered (ListFoundationModels, ListInferenceProfiles),
 // refreshed in the background and served under their model or profile IDs,
@@ -78,9 +99,29 @@ type Bedrock struct {
 	// discovered model. Default none.
 	GuardrailID      string `yaml:"guardrail_id"`
 	GuardrailVersion string `yaml:"guardrail_version"`
+	// GuardrailTrace is the guardrail's trace: "enabled", "enabled_full"
+	// or "disabled" (Bedrock's default). A request may ask for another.
+	GuardrailTrace string `yaml:"guardrail_trace"`
+	// GuardrailStreamMode is how the guardrail checks a streamed answer:
+	// "sync" (Bedrock's default: each chunk is checked before it is sent)
+	// or "async" (sent at once, checked in the background).
+	GuardrailStreamMode string `yaml:"guardrail_stream_mode"`
 	// ModelsInfo adds to or corrects the capability table of Bedrock
 	// models, for discovered models and bedrock upstreams alike.
 	ModelsInfo []BedrockModelInfo `yaml:"models_info"`
+	// PromptCaching is "auto" (cache points where the client's
+	// cache_control markers or prompt_caching extension ask), "true" (also
+	// after the system prompt, the tools and the last user turn of every
+	// request) or "false" (never), for discovered models and bedrock
+	// upstreams alike; only models that cache get cache points. Default
+	// "auto". Environment: ENABLE_PROMPT_CACHING.
+	PromptCaching PromptCachingMode `yaml:"prompt_caching"`
+	// UnsupportedParams is "reject" (a 400 naming the parameter) or
+	// "ignore" (dropped) for request parameters Bedrock cannot honour
+	// that change what the answer says (logprobs, logit_bias, penalties,
+	// verbosity, web_search_options, moderation), and for a trailing
+	// assistant turn sent to a model that refuses one. Default "reject".
+	UnsupportedParams string `yaml:"unsupported_params"`
 }
 
 // BedrockModelInfo is one row added to the Bedrock capability table, or a
@@ -102,8 +143,16 @@ type BedrockModelInfo struct {
 	Tools         *bool `yaml:"tools"`
 	ToolChoice    *bool `yaml:"tool_choice"`
 	PromptCaching *bool `yaml:"prompt_caching"`
+	// ToolCaching: the model also takes a cache point after its tools.
+	ToolCaching *bool `yaml:"tool_caching"`
 	// ExclusiveSampling: the model rejects temperature and top_p together.
 	ExclusiveSampling *bool `yaml:"exclusive_sampling"`
+	// NoAssistantPrefill: the model rejects a conversation that ends with
+	// an assistant turn.
+	NoAssistantPrefill *bool `yaml:"no_assistant_prefill"`
+	// StructuredOutput: the model takes Bedrock's native structured
+	// output (outputConfig).
+	StructuredOutput *bool `yaml:"structured_output"`
 	// Reasoning is "none", "budget" (Claude extended thinking),
 	// "adaptive" (Claude adaptive thinking), "effort" or "always".
 	Reasoning string `yaml:"reasoning"`
@@ -145,6 +194,8 @@ func (b *Bedrock) ApplicationProfiles() bool {
 func (b *Bedrock) applyDefaults() {
 	setDefault(&b.Enabled, BedrockAuto)
 	setDefault(&b.RefreshInterval, DefaultBedrockRefreshInterval)
+	setDefault(&b.PromptCaching, CachingAuto)
+	setDefault(&b.UnsupportedParams, UnsupportedReject)
 	if b.CrossRegionInference == nil {
 		b.CrossRegionInference = ptr(true)
 	}

@@ -46,6 +46,9 @@ type Config struct {
 	// per-model aliases. Example: {fast: gpt-4o-mini}. With Bedrock
 	// discovery on, an alias may also name a discovered model.
 	Aliases map[string]string `yaml:"aliases"`
+	// ImageFetch is the download of http(s) image URLs for Bedrock
+	// models (image_fetch.go). Off by default.
+	ImageFetch ImageFetch `yaml:"image_fetch"`
 
 	// loadProblems are what Load found but could not store in a field (an
 	// unset ${VAR}, an unparsable OUTCROP_* value). Validate reports them
@@ -195,10 +198,15 @@ type Upstream struct {
 	// "default").
 	Profile string `yaml:"profile"`
 	// GuardrailID and GuardrailVersion apply a Bedrock guardrail to every
-	// request of a bedrock upstream; both or neither. Example "gr-abc123"
-	// and "1" (or "DRAFT").
+	// request of a bedrock upstream; both or neither. Example "abc123xyz"
+	// (or the guardrail's ARN) and "1" (or "DRAFT").
 	GuardrailID      string `yaml:"guardrail_id"`
 	GuardrailVersion string `yaml:"guardrail_version"`
+	// GuardrailTrace and GuardrailStreamMode are the guardrail's trace
+	// ("enabled", "enabled_full" or "disabled") and streaming mode ("sync"
+	// or "async"); see the bedrock section's keys of the same names.
+	GuardrailTrace      string `yaml:"guardrail_trace"`
+	GuardrailStreamMode string `yaml:"guardrail_stream_mode"`
 }
 
 // Model is a public model name and the deployments that serve it.
@@ -224,6 +232,14 @@ type Deployment struct {
 	// Model is the model ID the upstream knows (for Azure classic, the
 	// deployment name). Default: the public model name.
 	Model string `yaml:"model"`
+	// GuardrailID, GuardrailVersion, GuardrailTrace and
+	// GuardrailStreamMode apply a Bedrock guardrail to this model on a
+	// bedrock upstream, instead of the upstream's (see Upstream). Default:
+	// the upstream's.
+	GuardrailID         string `yaml:"guardrail_id"`
+	GuardrailVersion    string `yaml:"guardrail_version"`
+	GuardrailTrace      string `yaml:"guardrail_trace"`
+	GuardrailStreamMode string `yaml:"guardrail_stream_mode"`
 }
 
 // Default returns the configuration used when there is no file and no

@@ -31,6 +31,11 @@ const (
 	EnvDefaultEmbeddingModel        = "DEFAULT_EMBEDDING_MODEL"
 	EnvCrossRegionInference         = "ENABLE_CROSS_REGION_INFERENCE"
 	EnvApplicationInferenceProfiles = "ENABLE_APPLICATION_INFERENCE_PROFILES"
+	// EnvPromptCaching sets bedrock.prompt_caching: true places the
+	// automatic cache points (after system, tools and the last user turn)
+	// as it did there; false places none, not even where a client's
+	// cache_control asks (there, such markers were never honoured).
+	EnvPromptCaching = "ENABLE_PROMPT_CACHING"
 )
 
 // EnvNames lists every environment variable Load reads besides ${VAR}
@@ -39,7 +44,7 @@ func EnvNames() []string {
 	return []string{
 		EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay, EnvBedrock,
 		EnvAWSRegion, EnvAWSDefaultRegion, EnvDefaultModel, EnvDefaultEmbeddingModel,
-		EnvCrossRegionInference, EnvApplicationInferenceProfiles,
+		EnvCrossRegionInference, EnvApplicationInferenceProfiles, EnvPromptCaching,
 	}
 }
 
@@ -90,6 +95,15 @@ func (c *Config) bedrockOverrides(getenv func(string) string) {
 	c.overrideString(getenv, EnvDefaultEmbeddingModel, "bedrock.default_embedding_model", &b.DefaultEmbeddingModel)
 	c.overrideBool(getenv, EnvCrossRegionInference, &b.CrossRegionInference)
 	c.overrideBool(getenv, EnvApplicationInferenceProfiles, &b.ApplicationInferenceProfiles)
+	var caching *bool
+	c.overrideBool(getenv, EnvPromptCaching, &caching)
+	switch {
+	case caching == nil:
+	case *caching:
+		b.PromptCaching = CachingOn
+	default:
+		b.PromptCaching = CachingOff
+	}
 }
 
 // overrideBool sets a *bool field from a true/false, 1/0, yes/no or on/off

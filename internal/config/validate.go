@@ -30,6 +30,7 @@ func (c *Config) Validate() error {
 	v.models()
 	v.aliases()
 	v.bedrock()
+	v.imageFetch()
 	if len(v.problems) == 0 {
 		return nil
 	}
@@ -217,6 +218,7 @@ func (v *validator) deployments(p string, ds []Deployment) {
 		case !slices.ContainsFunc(v.c.Upstreams, func(u Upstream) bool { return u.Name == d.Upstream }):
 			v.add(dp, "unknown upstream %q", d.Upstream)
 		}
+		v.deploymentGuardrail(fmt.Sprintf("%s.deployments[%d]", p, i), d)
 	}
 }
 

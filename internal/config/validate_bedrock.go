@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"time"
 )
 
@@ -32,8 +34,10 @@ func (v *validator) bedrock() {
 			v.add(fmt.Sprintf("bedrock.deny[%d]", i), "empty pattern")
 		}
 	}
-	v.guardrail("bedrock", b.GuardrailID, b.GuardrailVersion)
+	v.guardrail("bedrock", guardrailFields{b.GuardrailID, b.GuardrailVersion, b.GuardrailTrace, b.GuardrailStreamMode})
 	v.modelsInfo(b.ModelsInfo)
+	v.oneOf("bedrock.prompt_caching", string(b.PromptCaching), string(CachingAuto), string(CachingOn), string(CachingOff))
+	v.oneOf("bedrock.unsupported_params", b.UnsupportedParams, UnsupportedReject, UnsupportedIgnore)
 }
 
 // bedrockUpstream checks an upstream of type bedrock.
@@ -51,7 +55,7 @@ func (v *validator) bedrockUpstream(p string, u Upstream) {
 		v.region(p+".region", u.Region)
 	}
 	v.endpoint(p+".endpoint", u.Endpoint)
-	v.guardrail(p, u.GuardrailID, u.GuardrailVersion)
+	v.guardrail(p, guardrailFields{u.GuardrailID, u.GuardrailVersion, u.GuardrailTrace, u.GuardrailStreamMode})
 	nonNegative(v, p+".timeout", u.Timeout)
 }
 
@@ -63,6 +67,8 @@ func (v *validator) onlyForBedrock(p string, u Upstream) {
 		{"profile", u.Profile},
 		{"guardrail_id", u.GuardrailID},
 		{"guardrail_version", u.GuardrailVersion},
+		{"guardrail_trace", u.GuardrailTrace},
+		{"guardrail_stream_mode", u.GuardrailStreamMode},
 	} {
 		if f.value != "" {
 			v.add(p+"."+f.key, "only used by type bedrock; remove it")
@@ -87,16 +93,54 @@ func (v *validator) endpoint(path, raw string) {
 	}
 }
 
-// guardrail checks a guardrail identifier and version, which Converse
-// takes together.
-func (v *validator) guardrail(p, id, version string) {
+// guardrailFields are a guardrail's keys: guardrail_id, guardrail_version,
+// guardrail_trace and guardrail_stream_mode.
+type guardrailFields struct{ id, version, trace, streamMode string }
+
+func (g guardrailFields) set() bool { return g != guardrailFields{} }
+
+// The patterns of GuardrailIdentifier and GuardrailVersion in Bedrock
+// Runtime's service model.
+var (
+	guardrailIDPattern      = regexp.MustCompile(`^(?:[a-z0-9]+|arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)$`)
+	guardrailVersionPattern = regexp.MustCompile(`^(?:[1-9][0-9]{0,7}|DRAFT)$`)
+)
+
+// guardrail checks a guardrail's keys under p: Converse takes the
+// identifier and the version together, in Bedrock's formats, and the
+// trace and streaming mode only with them.
+func (v *validator) guardrail(p string, g guardrailFields) {
 	switch {
-	case id != "" && version == "":
+	case g.id != "" && g.version == "":
 		v.add(p+".guardrail_version", "required with guardrail_id (a version number or \"DRAFT\")")
-	case id == "" && version != "":
+	case g.id == "" && g.version != "":
 		v.add(p+".guardrail_id", "required with guardrail_version")
+	case g.id == "" && (g.trace != "" || g.streamMode != ""):
+		v.add(p+".guardrail_id", "required when guardrail_trace or guardrail_stream_mode is set")
 	}
-	v.noSpaces(p+".guardrail_id", id)
+	if g.id != "" && !guardrailIDPattern.MatchString(g.id) {
+		v.add(p+".guardrail_id", "invalid guardrail ID %q (want its ID, lower-case letters and digits like \"abc123xyz\", or its ARN)", g.id)
+	}
+	if g.version != "" && !guardrailVersionPattern.MatchString(g.version) {
+		v.add(p+".guardrail_version", "invalid guardrail version %q (want a version number like \"1\" or \"DRAFT\")", g.version)
+	}
+	v.oneOf(p+".guardrail_trace", g.trace, "enabled", "enabled_full", "disabled")
+	v.oneOf(p+".guardrail_stream_mode", g.streamMode, "sync", "async")
+}
+
+// deploymentGuardrail checks the guardrail of a deployment at p, which
+// only a bedrock upstream applies.
+func (v *validator) deploymentGuardrail(p string, d Deployment) {
+	g := guardrailFields{d.GuardrailID, d.GuardrailVersion, d.GuardrailTrace, d.GuardrailStreamMode}
+	if !g.set() {
+		return
+	}
+	i := slices.IndexFunc(v.c.Upstreams, func(u Upstream) bool { return u.Name == d.Upstream })
+	if i >= 0 && v.c.Upstreams[i].Type != TypeBedrock {
+		v.add(p+".guardrail_id", "only used with a bedrock upstream; remove the guardrail keys")
+		return
+	}
+	v.guardrail(p, g)
 }
 
 // defaultModel checks bedrock.default_model and default_embedding_model.

@@ -85,7 +85,36 @@ type Message struct {
 	// ReasoningContent is the gateway convention for reasoning text
 	// (DeepSeek, vLLM); accepted on assistant turns sent back.
 	ReasoningContent *string `json:"reasoning_content,omitempty"`
+	// ReasoningDetails is the signed and redacted reasoning a translating
+	// provider returned with an assistant message, sent back unchanged so
+	// that it can be restored (see ReasoningDetail).
+	ReasoningDetails []ReasoningDetail `json:"reasoning_details,omitempty"`
+	// IsError marks a tool message as a failed call (`"is_error": true`,
+	// Anthropic's name): an extension, since OpenAI tool messages carry no
+	// error flag.
+	IsError bool `json:"is_error,omitempty"`
 }
+
+// ReasoningDetail is one block of a model's reasoning in the shape that
+// OpenRouter made common (`reasoning_details`): "reasoning.text" with the
+// text and the signature that proves it, or "reasoning.encrypted" with
+// redacted reasoning as opaque base64 Data. Providers that sign reasoning
+// (Anthropic) need a tool-use turn's blocks back unchanged in the next
+// request, so clients keep the list with the assistant message.
+type ReasoningDetail struct {
+	Type      string `json:"type"`
+	Text      string `json:"text,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Data      string `json:"data,omitempty"`
+	// Index is the block's position in the message's reasoning.
+	Index *int `json:"index,omitempty"`
+}
+
+// Reasoning detail types.
+const (
+	ReasoningDetailText      = "reasoning.text"
+	ReasoningDetailEncrypted = "reasoning.encrypted"
+)
 
 // Content is a message's `content`: a string, an array of content parts, or
 // null. The zero value is null.

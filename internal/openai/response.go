@@ -16,6 +16,9 @@ type ChatCompletionResponse struct {
 	Usage             *Usage   `json:"usage,omitempty"`
 	SystemFingerprint *string  `json:"system_fingerprint,omitempty"`
 	ServiceTier       string   `json:"service_tier,omitempty"`
+	// BedrockTrace is an extension: Bedrock's trace object (guardrail
+	// assessments) as Bedrock sent it, when the request asked for one.
+	BedrockTrace json.RawMessage `json:"amazon_bedrock_trace,omitempty"`
 
 	// Raw, when set, is the response exactly as an OpenAI-compatible
 	// upstream sent it; it is written to the client instead of the typed
@@ -39,6 +42,9 @@ type ResponseMessage struct {
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 	ReasoningContent *string    `json:"reasoning_content,omitempty"`
 	Annotations      []any      `json:"annotations,omitempty"`
+	// ReasoningDetails is the reasoning the client must send back with
+	// this message for the conversation to continue (see ReasoningDetail).
+	ReasoningDetails []ReasoningDetail `json:"reasoning_details,omitempty"`
 }
 
 // Finish reasons.
@@ -85,6 +91,9 @@ type ChatCompletionChunk struct {
 	ServiceTier       string        `json:"service_tier,omitempty"`
 	Choices           []ChunkChoice `json:"choices"`
 	Usage             *Usage        `json:"usage,omitempty"`
+	// BedrockTrace is an extension: Bedrock's trace object, on the usage
+	// chunk of a stream whose request asked for one.
+	BedrockTrace json.RawMessage `json:"amazon_bedrock_trace,omitempty"`
 
 	// Raw, when set, is the chunk's JSON exactly as an OpenAI-compatible
 	// upstream sent it. Only Usage is then decoded from it; Choices stays
@@ -134,6 +143,9 @@ type Delta struct {
 	Refusal          *string    `json:"refusal,omitempty"`
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 	ReasoningContent *string    `json:"reasoning_content,omitempty"`
+	// ReasoningDetails, when set, is complete (not a fragment): it is sent
+	// once, in the choice's finish chunk.
+	ReasoningDetails []ReasoningDetail `json:"reasoning_details,omitempty"`
 
 	// NullContent and NullRefusal write `"content":null` and
 	// `"refusal":null` when the pointer is nil, as OpenAI's first chunk
@@ -148,12 +160,13 @@ var jsonNull = json.RawMessage("null")
 // MarshalJSON writes the delta, with explicit nulls where asked.
 func (d Delta) MarshalJSON() ([]byte, error) {
 	out := struct {
-		Role             string          `json:"role,omitempty"`
-		Content          json.RawMessage `json:"content,omitempty"`
-		Refusal          json.RawMessage `json:"refusal,omitempty"`
-		ToolCalls        []ToolCall      `json:"tool_calls,omitempty"`
-		ReasoningContent *string         `json:"reasoning_content,omitempty"`
-	}{Role: d.Role, ToolCalls: d.ToolCalls, ReasoningContent: d.ReasoningContent}
+		Role             string            `json:"role,omitempty"`
+		Content          json.RawMessage   `json:"content,omitempty"`
+		Refusal          json.RawMessage   `json:"refusal,omitempty"`
+		ToolCalls        []ToolCall        `json:"tool_calls,omitempty"`
+		ReasoningContent *string           `json:"reasoning_content,omitempty"`
+		ReasoningDetails []ReasoningDetail `json:"reasoning_details,omitempty"`
+	}{Role: d.Role, ToolCalls: d.ToolCalls, ReasoningContent: d.ReasoningContent, ReasoningDetails: d.ReasoningDetails}
 	var err error
 	if out.Content, err = nullableString(d.Content, d.NullContent); err != nil {
 		return nil, err

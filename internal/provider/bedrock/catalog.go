@@ -69,11 +69,25 @@ type ModelInfo struct {
 	ToolChoice bool
 	// Reasoning is how the model reasons, if it does.
 	Reasoning Reasoning
-	// PromptCaching is true when the model takes cachePoint blocks.
+	// PromptCaching is true when the model takes cachePoint blocks in
+	// system and messages.
+	// https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html
 	PromptCaching bool
+	// ToolCaching is true when the model also takes a cachePoint in
+	// toolConfig.tools (Claude; Nova caches system and messages only).
+	ToolCaching bool
 	// ExclusiveSampling is true when the model rejects temperature and
 	// top_p in the same request, so only one may be sent.
 	ExclusiveSampling bool
+	// NoAssistantPrefill is true when the model rejects a conversation
+	// that ends with an assistant turn ("This model does not support
+	// assistant message prefill"): Claude 4.6 and later.
+	// https://platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-6
+	NoAssistantPrefill bool
+	// StructuredOutput is true when the model takes Bedrock's native
+	// structured output (outputConfig.textFormat with a JSON schema).
+	// https://docs.aws.amazon.com/bedrock/latest/userguide/structured-output.html
+	StructuredOutput bool
 	// ContextWindow is the input limit in tokens.
 	ContextWindow int
 	// MaxOutputTokens is the most the model can generate in one answer.
@@ -214,7 +228,7 @@ func capTokens(n, limit int) int {
 
 // caps are the boolean capabilities of a table row, as bits so that each
 // model fits on one line.
-type caps uint8
+type caps uint16
 
 const (
 	capSystem caps = 1 << iota
@@ -223,24 +237,30 @@ const (
 	capTools
 	capToolChoice
 	capCaching
+	capToolCaching
 	capExclusiveSampling
+	capNoPrefill
+	capStructured
 )
 
 // chat builds a chat row of the table.
 func chat(prefix string, c caps, r Reasoning, contextWindow, maxOutput int) ModelInfo {
 	return ModelInfo{
-		Prefix:            prefix,
-		Kind:              KindChat,
-		System:            c&capSystem != 0,
-		Vision:            c&capVision != 0,
-		Documents:         c&capDocuments != 0,
-		Tools:             c&capTools != 0,
-		ToolChoice:        c&capToolChoice != 0,
-		PromptCaching:     c&capCaching != 0,
-		ExclusiveSampling: c&capExclusiveSampling != 0,
-		Reasoning:         r,
-		ContextWindow:     contextWindow,
-		MaxOutputTokens:   maxOutput,
+		Prefix:             prefix,
+		Kind:               KindChat,
+		System:             c&capSystem != 0,
+		Vision:             c&capVision != 0,
+		Documents:          c&capDocuments != 0,
+		Tools:              c&capTools != 0,
+		ToolChoice:         c&capToolChoice != 0,
+		PromptCaching:      c&capCaching != 0,
+		ToolCaching:        c&capToolCaching != 0,
+		ExclusiveSampling:  c&capExclusiveSampling != 0,
+		NoAssistantPrefill: c&capNoPrefill != 0,
+		StructuredOutput:   c&capStructured != 0,
+		Reasoning:          r,
+		ContextWindow:      contextWindow,
+		MaxOutputTokens:    maxOutput,
 	}
 }
 
@@ -259,11 +279,23 @@ func builtinModels() []ModelInfo {
 		// with toolChoice (Converse supports toolChoice for Anthropic,
 		// Mistral Large and Nova only).
 		claude = capSystem | capVision | capDocuments | capTools | capToolChoice
+		// Claude caches system, messages and tools; Nova system and
+		// messages only (the prompt-caching page's model table).
+		claudeCached = claude | capCaching | capToolCaching
 		// Claude Opus 4.1 and every 4.5+ model answer 400 "temperature
 		// and top_p cannot both be specified for this model".
-		claude45 = claude | capCaching | capExclusiveSampling
+		claude41 = claudeCached | capExclusiveSampling
+		// Native structured output: Claude Haiku, Sonnet and Opus 4.5
+		// and later (the structured-output page's model list).
+		claude45 = claude41 | capStructured
+		// Claude 4.6 and later answer 400 to a conversation that ends
+		// with an assistant turn.
+		claude46 = claude45 | capNoPrefill
 		nova     = capSystem | capVision | capDocuments | capTools | capToolChoice | capCaching
 		text     = capSystem | capDocuments
+		// Open-weight models with native structured output (the same
+		// list names "select" Qwen, DeepSeek and OpenAI models).
+		openWeight = capSystem | capTools | capStructured
 	)
 	return []ModelInfo{
 		// Anthropic. Claude 3.5 Haiku takes no images on Bedrock (the
@@ -273,24 +305,24 @@ func builtinModels() []ModelInfo {
 		chat("anthropic.claude-3-opus", claude, ReasoningNone, 200_000, 4096),
 		// Prompt caching was only a preview for Claude 3.5 Sonnet v2; off.
 		chat("anthropic.claude-3-5-sonnet", claude, ReasoningNone, 200_000, 8192),
-		chat("anthropic.claude-3-5-haiku", claude&^capVision|capCaching, ReasoningNone, 200_000, 8192),
+		chat("anthropic.claude-3-5-haiku", claudeCached&^capVision, ReasoningNone, 200_000, 8192),
 		// 64K output; 128K only with the output-128k beta header.
-		chat("anthropic.claude-3-7-sonnet", claude|capCaching, ReasoningBudget, 200_000, 64_000),
+		chat("anthropic.claude-3-7-sonnet", claudeCached, ReasoningBudget, 200_000, 64_000),
 		// Claude 4.0 (dated IDs, so that a later 4.x is not taken for it):
 		// 200K context; 1M only with the context-1m beta.
-		chat("anthropic.claude-sonnet-4-2025", claude|capCaching, ReasoningBudget, 200_000, 64_000),
-		chat("anthropic.claude-opus-4-2025", claude|capCaching, ReasoningBudget, 200_000, 32_000),
-		chat("anthropic.claude-opus-4-1", claude45, ReasoningBudget, 200_000, 32_000),
+		chat("anthropic.claude-sonnet-4-2025", claudeCached, ReasoningBudget, 200_000, 64_000),
+		chat("anthropic.claude-opus-4-2025", claudeCached, ReasoningBudget, 200_000, 32_000),
+		chat("anthropic.claude-opus-4-1", claude41, ReasoningBudget, 200_000, 32_000),
 		chat("anthropic.claude-sonnet-4-5", claude45, ReasoningBudget, 200_000, 64_000),
 		chat("anthropic.claude-haiku-4-5", claude45, ReasoningBudget, 200_000, 64_000),
 		chat("anthropic.claude-opus-4-5", claude45, ReasoningBudget, 200_000, 64_000),
 		// Bedrock model card: 1M context, 128K output.
-		chat("anthropic.claude-opus-4-6", claude45, ReasoningAdaptive, 1_000_000, 128_000),
+		chat("anthropic.claude-opus-4-6", claude46, ReasoningAdaptive, 1_000_000, 128_000),
 		// Sources give 64K and 128K output; the smaller is kept.
-		chat("anthropic.claude-sonnet-4-6", claude45, ReasoningAdaptive, 1_000_000, 64_000),
+		chat("anthropic.claude-sonnet-4-6", claude46, ReasoningAdaptive, 1_000_000, 64_000),
 		// Adaptive thinking only (budget_tokens is a 400). Limits not
 		// confirmed here: those of Opus 4.5 are kept.
-		chat("anthropic.claude-opus-4-7", claude45, ReasoningAdaptive, 200_000, 64_000),
+		chat("anthropic.claude-opus-4-7", claude46, ReasoningAdaptive, 200_000, 64_000),
 
 		// Amazon. Nova's documented output cap was 5K at launch (later
 		// raised); the launch value is kept. Premier's output cap is not
@@ -346,22 +378,22 @@ func builtinModels() []ModelInfo {
 		// Converse; its reasoning counts against maxTokens, hence the
 		// larger default. V3.1's limits are not confirmed here.
 		withDefaultMax(chat("deepseek.r1", text, ReasoningAlways, 128_000, 32_768), 8192),
-		chat("deepseek.v3", text|capTools, ReasoningNone, 128_000, 8192),
+		chat("deepseek.v3", text|openWeight, ReasoningNone, 128_000, 8192),
 
 		// OpenAI open-weight models: 128K context (Bedrock's OpenAI page),
 		// text only, reasoning effort. The output cap is not documented by
 		// Bedrock; 32K is assumed.
-		chat("openai.gpt-oss-120b", capSystem|capTools, ReasoningEffort, 128_000, 32_768),
-		chat("openai.gpt-oss-20b", capSystem|capTools, ReasoningEffort, 128_000, 32_768),
+		chat("openai.gpt-oss-120b", openWeight, ReasoningEffort, 128_000, 32_768),
+		chat("openai.gpt-oss-20b", openWeight, ReasoningEffort, 128_000, 32_768),
 
 		// Qwen. Sources disagree on several contexts; the smaller kept.
-		chat("qwen.qwen3-32b", capSystem|capTools, ReasoningNone, 32_768, 8192),
-		chat("qwen.qwen3-235b-a22b", capSystem|capTools, ReasoningNone, 128_000, 8192),
-		chat("qwen.qwen3-coder-30b-a3b", capSystem|capTools, ReasoningNone, 128_000, 8192),
-		chat("qwen.qwen3-coder-480b-a35b", capSystem|capTools, ReasoningNone, 128_000, 8192),
-		chat("qwen.qwen3-coder-next", capSystem|capTools, ReasoningNone, 256_000, 16_384),
-		chat("qwen.qwen3-next-80b-a3b", capSystem|capTools, ReasoningNone, 128_000, 8192),
-		chat("qwen.qwen3-vl-235b-a22b", capSystem|capVision|capTools, ReasoningNone, 128_000, 8192),
+		chat("qwen.qwen3-32b", openWeight, ReasoningNone, 32_768, 8192),
+		chat("qwen.qwen3-235b-a22b", openWeight, ReasoningNone, 128_000, 8192),
+		chat("qwen.qwen3-coder-30b-a3b", openWeight, ReasoningNone, 128_000, 8192),
+		chat("qwen.qwen3-coder-480b-a35b", openWeight, ReasoningNone, 128_000, 8192),
+		chat("qwen.qwen3-coder-next", openWeight, ReasoningNone, 256_000, 16_384),
+		chat("qwen.qwen3-next-80b-a3b", openWeight, ReasoningNone, 128_000, 8192),
+		chat("qwen.qwen3-vl-235b-a22b", openWeight|capVision, ReasoningNone, 128_000, 8192),
 
 		// Embeddings: context is the input limit in tokens.
 		embedding("amazon.titan-embed-text-v1", 0, 8192, 1536),
@@ -369,6 +401,9 @@ func builtinModels() []ModelInfo {
 		embedding("cohere.embed-english-v3", 0, 512, 1024),
 		embedding("cohere.embed-multilingual-v3", 0, 512, 1024),
 		embedding("cohere.embed-v4", capVision, 128_000, 1536),
+		// Nova Multimodal Embeddings: 8K tokens of text, 3072 dimensions
+		// by default (Nova user guide, embeddings schema).
+		embedding("amazon.nova-2-multimodal-embeddings", capVision, 8192, 3072),
 	}
 }
 

@@ -59,7 +59,8 @@ func TestModelInfoRows(t *testing.T) {
 			id: "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
 			want: ModelInfo{
 				Prefix: "anthropic.claude-sonnet-4-5", Kind: KindChat, System: true, Vision: true, Documents: true,
-				Tools: true, ToolChoice: true, Reasoning: ReasoningBudget, PromptCaching: true, ExclusiveSampling: true,
+				Tools: true, ToolChoice: true, Reasoning: ReasoningBudget, PromptCaching: true, ToolCaching: true,
+				ExclusiveSampling: true, StructuredOutput: true,
 				ContextWindow: 200_000, MaxOutputTokens: 64_000, DefaultMaxTokens: 4096,
 			},
 		},
@@ -67,7 +68,8 @@ func TestModelInfoRows(t *testing.T) {
 			id: "anthropic.claude-opus-4-6-v1",
 			want: ModelInfo{
 				Prefix: "anthropic.claude-opus-4-6", Kind: KindChat, System: true, Vision: true, Documents: true,
-				Tools: true, ToolChoice: true, Reasoning: ReasoningAdaptive, PromptCaching: true, ExclusiveSampling: true,
+				Tools: true, ToolChoice: true, Reasoning: ReasoningAdaptive, PromptCaching: true, ToolCaching: true,
+				ExclusiveSampling: true, NoAssistantPrefill: true, StructuredOutput: true,
 				ContextWindow: 1_000_000, MaxOutputTokens: 128_000, DefaultMaxTokens: 4096,
 			},
 		},
@@ -75,7 +77,22 @@ func TestModelInfoRows(t *testing.T) {
 			id: "anthropic.claude-3-5-haiku-20241022-v1:0",
 			want: ModelInfo{
 				Prefix: "anthropic.claude-3-5-haiku", Kind: KindChat, System: true, Documents: true, Tools: true,
-				ToolChoice: true, PromptCaching: true, ContextWindow: 200_000, MaxOutputTokens: 8192, DefaultMaxTokens: 4096,
+				ToolChoice: true, PromptCaching: true, ToolCaching: true, ContextWindow: 200_000, MaxOutputTokens: 8192, DefaultMaxTokens: 4096,
+			},
+		},
+		{
+			// Nova caches system and messages, not tools.
+			id: "us.amazon.nova-pro-v1:0",
+			want: ModelInfo{
+				Prefix: "amazon.nova-pro", Kind: KindChat, System: true, Vision: true, Documents: true, Tools: true,
+				ToolChoice: true, PromptCaching: true, ContextWindow: 300_000, MaxOutputTokens: 5000, DefaultMaxTokens: 4096,
+			},
+		},
+		{
+			id: "openai.gpt-oss-120b-1:0",
+			want: ModelInfo{
+				Prefix: "openai.gpt-oss-120b", Kind: KindChat, System: true, Tools: true, StructuredOutput: true,
+				Reasoning: ReasoningEffort, ContextWindow: 128_000, MaxOutputTokens: 32_768, DefaultMaxTokens: 4096,
 			},
 		},
 		{
@@ -144,6 +161,9 @@ func TestBuiltinTable(t *testing.T) {
 			}
 			if m.ToolChoice && !m.Tools {
 				t.Errorf("%s: toolChoice without tools", m.Prefix)
+			}
+			if m.ToolCaching && (!m.PromptCaching || !m.Tools) {
+				t.Errorf("%s: tool caching without prompt caching and tools", m.Prefix)
 			}
 		case KindEmbedding:
 			if m.Dimensions <= 0 || m.DefaultMaxTokens != 0 {

@@ -91,8 +91,15 @@ type Config struct {
 	// request (guardrailConfig).
 	Guardrail *GuardrailConfig
 	// RequestMetadata is sent with every chat request as requestMetadata,
-	// which Bedrock records in its invocation logs, e.g. {"app": "chat"}.
+	// which Bedrock records in its invocation logs, e.g. {"app": "chat"};
+	// the client's user and metadata complete it without overriding it.
 	RequestMetadata map[string]string
+	// PromptCaching is the prompt-caching policy. Empty: CacheOnRequest
+	// (cache points where the client's cache_control markers ask).
+	PromptCaching CachePolicy
+	// UnsupportedParams says what to do with a parameter Bedrock cannot
+	// honour (logprobs, penalties...). Empty: ParamsReject (a 400).
+	UnsupportedParams ParamPolicy
 	// Profiles returns the cross-region inference profile that serves a
 	// foundation model. When Bedrock refuses a bare model ID because the
 	// model has no on-demand throughput, the request is retried once with
@@ -105,6 +112,10 @@ type Config struct {
 	// cannot resolve by itself (an application inference profile ARN), for
 	// its output limits. Nil: none.
 	BaseModel func(modelID string) (string, bool)
+	// Images downloads the http(s) image URLs of chat requests, which
+	// are sent to Bedrock as bytes (see media_fetch.go). Nil: such URLs
+	// are a 400 asking for a data URI.
+	Images ImageFetcher
 }
 
 // Client calls Bedrock Runtime. It is safe for concurrent use.
@@ -315,6 +326,10 @@ var _ provider.Provider = (*Client)(nil)
 // is the Bedrock model ID (the router rewrote it); the answer carries the
 // name the client used (ClientModel).
 func (c *Client) ChatCompletion(ctx context.Context, req *openai.ChatCompletionRequest) (*openai.ChatCompletionResponse, error) {
+	req, err := c.fetchImages(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	body, err := c.converseBody(req)
 	if err != nil {
 		return nil, err
@@ -341,6 +356,10 @@ func (c *Client) ChatCompletion(ctx context.Context, req *openai.ChatCompletionR
 // returns once Bedrock accepted the request; the events are translated as
 // they are read.
 func (c *Client) ChatCompletionStream(ctx context.Context, req *openai.ChatCompletionRequest) (provider.ChatStream, error) {
+	req, err := c.fetchImages(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	body, err := c.converseBody(req)
 	if err != nil {
 		return nil, err
@@ -358,18 +377,7 @@ func (c *Client) ChatCompletionStream(ctx context.Context, req *openai.ChatCompl
 // converseBody translates req into a Converse body. A request Bedrock
 // cannot serve is the client's *openai.Error (400), returned as is.
 func (c *Client) converseBody(req *openai.ChatCompletionRequest) ([]byte, error) {
-	info, ok := c.cfg.Catalog.Lookup(req.Model)
-	if !ok && c.cfg.BaseModel != nil {
-		if base, found := c.cfg.BaseModel(req.Model); found {
-			info, _ = c.cfg.Catalog.Lookup(base)
-		}
-	}
-	conv, err := ToConverse(req, RequestOptions{
-		DefaultMaxTokens: info.DefaultMaxTokens,
-		MaxOutputTokens:  info.MaxOutputTokens,
-		Guardrail:        c.cfg.Guardrail,
-		RequestMetadata:  c.cfg.RequestMetadata,
-	})
+	conv, err := ToConverse(req, c.requestOptions(req))
 	if err != nil {
 		return nil, err
 	}
@@ -380,13 +388,36 @@ func (c *Client) converseBody(req *openai.ChatCompletionRequest) ([]byte, error)
 	return body, nil
 }
 
-// meta is what the answer carries that Bedrock does not send.
+// requestOptions is what translating req needs beyond it: the model's
+// catalogue entry and the deployment's settings.
+func (c *Client) requestOptions(req *openai.ChatCompletionRequest) RequestOptions {
+	info, ok := c.cfg.Catalog.Lookup(req.Model)
+	if !ok && c.cfg.BaseModel != nil {
+		if base, found := c.cfg.BaseModel(req.Model); found {
+			info, _ = c.cfg.Catalog.Lookup(base)
+		}
+	}
+	return RequestOptions{
+		DefaultMaxTokens: info.DefaultMaxTokens,
+		MaxOutputTokens:  info.MaxOutputTokens,
+		Guardrail:        c.cfg.Guardrail,
+		RequestMetadata:  c.cfg.RequestMetadata,
+		Model:            info,
+
+		PromptCaching:     c.cfg.PromptCaching,
+		UnsupportedParams: c.cfg.UnsupportedParams,
+	}
+}
+
+// meta is what the answer carries that Bedrock does not send, and how the
+// request was translated (see ResponseMeta.ForRequest).
 func (c *Client) meta(req *openai.ChatCompletionRequest) ResponseMeta {
 	model := req.ClientModel
 	if model == "" {
 		model = req.Model
 	}
-	return ResponseMeta{ID: "chatcmpl-" + rand.Text(), Created: time.Now().Unix(), Model: model}
+	m := ResponseMeta{ID: "chatcmpl-" + rand.Text(), Created: time.Now().Unix(), Model: model}
+	return m.ForRequest(req, c.requestOptions(req))
 }
 
 // badAnswer is the 502 for an answer that does not parse.

@@ -17,21 +17,39 @@ type RequestOptions struct {
 	// clamping it silently would change what the client asked for, and
 	// sending it would only earn Bedrock's less helpful ValidationException.
 	MaxOutputTokens int
-	// Guardrail, when set, is sent as guardrailConfig. Its
+	// Guardrail, when set, is sent as guardrailConfig: the deployment's
+	// (per model, upstream or key), which a request may complete with its
+	// trace but not replace (see requestGuardrail). Its
 	// StreamProcessingMode is kept for ConverseStream only (req.Stream):
 	// Converse does not define the member.
 	Guardrail *GuardrailConfig
-	// RequestMetadata is sent as requestMetadata (shared, not copied). The
-	// client's own `metadata` is not: it is OpenAI's store metadata, and
-	// what Bedrock logs with an invocation is the gateway's to decide.
+	// RequestMetadata is the deployment's requestMetadata (shared, not
+	// copied), completed with the client's `user` and `metadata` (see
+	// requestMetadata).
 	RequestMetadata map[string]string
+	// PromptCaching is the prompt-caching policy; empty means
+	// CacheOnRequest (see applyCaching).
+	PromptCaching CachePolicy
+	// UnsupportedParams says what to do with a parameter Bedrock cannot
+	// honour; empty means ParamsReject (see checkParams).
+	UnsupportedParams ParamPolicy
+	// Model is the model's catalogue entry; the zero value (an unknown
+	// model) means no capability is known, and translation sends what the
+	// client asked for without adapting it (see each capability's use).
+	Model ModelInfo
+	// ThinkTags asks for the model's reasoning inside the content, wrapped
+	// in <think>...</think>, instead of in reasoning_content: for clients,
+	// such as Open WebUI, that only show content. The response side reads
+	// it from ResponseMeta.ThinkTags.
+	ThinkTags bool
 }
 
 // ToConverse translates an OpenAI chat request into a Converse (or
 // ConverseStream) request body. It is a pure function: the result shares
 // strings with req and opts, and nothing is read from the clock or the
 // environment. Every error is a 400 *openai.Error naming the parameter: a
-// parameter whose meaning Bedrock cannot honour is refused, not dropped.
+// parameter whose meaning Bedrock cannot honour is refused, not dropped,
+// unless opts.UnsupportedParams says otherwise.
 //
 // How each OpenAI parameter is treated:
 //
@@ -42,27 +60,37 @@ type RequestOptions struct {
 //	top_p                             inferenceConfig.topP           same range, 0..1
 //	stop                              inferenceConfig.stopSequences  empty strings dropped: Bedrock needs non-empty ones
 //	tools, tool_choice                toolConfig                     see toolConfig
-//	n > 1                             400                            Converse returns one message per call
-//	logprobs true, top_logprobs > 0   400                            Converse reports no token probabilities
-//	response_format json_schema       400                            structured output is not mapped yet
-//	response_format json_object       ignored                        OpenAI only accepts it when the messages ask
-//	                                                                 for JSON, so the instruction is in the prompt
+//	n > 1, audio output, functions    400                            see checkParams
+//	logprobs, logit_bias, penalties,  400, or dropped with           see checkParams
+//	verbosity, web_search_options,    opts.UnsupportedParams
+//	moderation                        ParamsIgnore
+//	response_format json_schema,      outputConfig.textFormat, or a  see applyResponseFormat
+//	json_object                       forced json_response tool
 //	stream                            guardrail streamProcessingMode the caller picks ConverseStream
 //	stream_options                    ignored                        usage always arrives in the metadata event
-//	user, metadata, seed              ignored                        no Converse equivalent; none changes the
-//	                                                                 answer's shape
-//	presence/frequency_penalty        ignored                        sampling hints without a Converse equivalent
-//	parallel_tool_calls               ignored                        no Converse switch; clients take any number
-//	                                                                 of calls
-//	reasoning_effort                  ignored                        reasoning controls are model-specific
-//	                                                                 fields, not mapped yet
-//	cache_control (parts, tools)      ignored                        prompt caching is not mapped yet
+//	user, safety_identifier, metadata requestMetadata                see requestMetadata
+//	service_tier                      serviceTier                    see serviceTier
+//	seed, store, prediction,          ignored                        none changes the answer (see checkParams)
+//	prompt_cache_*
+//	cache_control (parts, tools)      cachePoint blocks              see applyCaching
+//	prompt_caching (extension)        cachePoint blocks              see applyCaching
+//	guardrailConfig (extension)       guardrailConfig                see requestGuardrail
+//	other members, extra_body         additionalModelRequestFields   see readExtras
+//	last message from the assistant   400 for some models            see checkPrefill
+//	parallel_tool_calls false         Claude: additionalModelRequest see applyParallelToolCalls; advisory for
+//	                                  Fields.tool_choice             other models
+//	reasoning_effort, thinking        additionalModelRequestFields   see applyReasoning
+//	                                  (thinking, reasoningConfig...)
 //	messages[].name                   ignored                        Bedrock turns carry no author name
 func ToConverse(req *openai.ChatCompletionRequest, opts RequestOptions) (*ConverseRequest, error) {
-	if err := checkUnsupported(req); err != nil {
+	extras, err := readExtras(req)
+	if err != nil {
 		return nil, err
 	}
-	conv, err := convertMessages(req.Messages)
+	if err := checkParams(req, extras, opts.UnsupportedParams); err != nil {
+		return nil, err
+	}
+	conv, err := convertMessages(req.Messages, newMediaState(req, opts))
 	if err != nil {
 		return nil, err
 	}
@@ -70,35 +98,29 @@ func ToConverse(req *openai.ChatCompletionRequest, opts RequestOptions) (*Conver
 	if err != nil {
 		return nil, err
 	}
-	tc, err := toolConfig(req, conv.hasToolBlocks)
+	tc, err := toolConfig(req, opts, &conv)
 	if err != nil {
 		return nil, err
 	}
-	return &ConverseRequest{
+	out := &ConverseRequest{
 		Messages:        conv.messages,
 		System:          conv.system,
 		InferenceConfig: ic,
 		ToolConfig:      tc,
-		GuardrailConfig: guardrailConfig(opts.Guardrail, req.Stream),
-		RequestMetadata: opts.RequestMetadata,
-	}, nil
-}
-
-// checkUnsupported rejects parameters whose meaning Bedrock cannot honour.
-func checkUnsupported(req *openai.ChatCompletionRequest) error {
-	if req.N != nil && *req.N > 1 {
-		return openai.Errorf("n", "Invalid 'n': Bedrock models return one choice per request, so 'n' must be 1, got %d.", *req.N)
 	}
-	if req.Logprobs != nil && *req.Logprobs {
-		return openai.Errorf("logprobs", "Invalid 'logprobs': Bedrock models do not return log probabilities.")
+	if err := applyRequestFields(req, extras, opts, out); err != nil {
+		return nil, err
 	}
-	if req.TopLogprobs != nil && *req.TopLogprobs > 0 {
-		return openai.Errorf("top_logprobs", "Invalid 'top_logprobs': Bedrock models do not return log probabilities.")
+	if err := applyOutputControls(req, opts, out); err != nil {
+		return nil, err
 	}
-	if f := req.ResponseFormat; f != nil && f.Type == "json_schema" {
-		return openai.Errorf("response_format", "Invalid 'response_format': 'json_schema' is not supported yet for Bedrock models.")
+	if err := checkPrefill(req, opts, out); err != nil {
+		return nil, err
 	}
-	return nil
+	if err := applyCaching(req, extras, opts, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // inferenceConfig maps the sampling parameters. It returns nil when there

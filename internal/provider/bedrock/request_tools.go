@@ -14,7 +14,8 @@ import (
 // Bedrock requires a schema whose top-level type is object.
 const emptySchema = `{"type":"object","properties":{}}`
 
-// toolConfig maps tools and tool_choice.
+// toolConfig maps tools and tool_choice, and makes the conversation's
+// tool blocks acceptable to Bedrock (toolHygiene).
 //
 //	tool_choice   toolConfig
 //	absent        tools, no toolChoice (Bedrock's default is auto)
@@ -22,31 +23,41 @@ const emptySchema = `{"type":"object","properties":{}}`
 //	"required"    tools, {"any":{}}
 //	function      tools, {"tool":{"name"}}; the name must be one of the tools
 //	"none"        no toolConfig: Bedrock has no "none", so the tools are
-//	              withheld. When the history holds tool calls or results,
-//	              Bedrock refuses a request without toolConfig, so the tools
-//	              are sent with no toolChoice; the model may then call one,
-//	              which is the lesser evil next to failing the request.
+//	              withheld, and the model cannot call one
 //
-// History with tool calls but no tools at all is a 400 naming `tools`:
-// Bedrock would refuse it anyway ("toolConfig field must be defined when
-// using toolUse and toolResult content blocks"), less helpfully.
-func toolConfig(req *openai.ChatCompletionRequest, historyHasTools bool) (*ToolConfig, error) {
+// Without a toolConfig (no tools, or "none"), tool calls and results in
+// the history become text: Bedrock refuses toolUse and toolResult blocks
+// without one ("The toolConfig field must be defined when using toolUse
+// and toolResult content blocks"), and sending the tools instead would let
+// the model call one when the client said it must not.
+//
+// The model's catalogue entry adapts the mapping, for known models only:
+// a model without tool use answers tools with a 400 naming them (unless
+// they are withheld), and a model that does not take toolChoice (Llama,
+// Cohere...: Bedrock answers "This model doesn't support the
+// toolConfig.toolChoice.any field") gets none, so that "required" and a
+// named function are only advisory there.
+func toolConfig(req *openai.ChatCompletionRequest, opts RequestOptions, conv *conversation) (*ToolConfig, error) {
 	choice := req.ToolChoice
-	if len(req.Tools) == 0 {
-		if choice != nil && choice.Mode != "none" {
-			return nil, openai.Errorf("tool_choice", "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.")
-		}
-		if historyHasTools {
-			return nil, openai.Errorf("tools", "The conversation contains tool calls or tool results, and Bedrock models need 'tools' to define the tools they use.")
-		}
-		return nil, nil
+	if len(req.Tools) == 0 && choice != nil && choice.Mode != "none" {
+		return nil, openai.Errorf("tool_choice", "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.")
 	}
-	if choice != nil && choice.Mode == "none" && !historyHasTools {
-		return nil, nil
+	send := len(req.Tools) > 0 && (choice == nil || choice.Mode != "none")
+	if send && knownModel(opts) && !opts.Model.Tools {
+		return nil, openai.Errorf("tools", "Invalid 'tools': this Bedrock model does not support tool use.")
 	}
-	tools, err := toolSpecs(req.Tools)
-	if err != nil {
-		return nil, err
+	var (
+		tools []Tool
+		err   error
+	)
+	if len(req.Tools) > 0 {
+		if tools, err = toolSpecs(req.Tools); err != nil {
+			return nil, err
+		}
+	}
+	conv.messages = toolHygiene(conv.messages, send)
+	if !send {
+		return nil, nil
 	}
 	tc := &ToolConfig{Tools: tools}
 	if choice != nil {
@@ -54,8 +65,19 @@ func toolConfig(req *openai.ChatCompletionRequest, historyHasTools bool) (*ToolC
 			return nil, err
 		}
 	}
+	if !takesToolChoice(opts) {
+		tc.ToolChoice = nil
+	}
 	return tc, nil
 }
+
+// knownModel reports whether the model's catalogue entry is known, so that
+// its capabilities can be trusted.
+func knownModel(opts RequestOptions) bool { return opts.Model.Prefix != "" }
+
+// takesToolChoice reports whether toolChoice may be sent: an unknown model
+// gets what the client asked for.
+func takesToolChoice(opts RequestOptions) bool { return !knownModel(opts) || opts.Model.ToolChoice }
 
 // toolChoice maps a tool_choice other than absent; "none" maps to nil.
 func toolChoice(c *openai.ToolChoice, tools []Tool) (*ToolChoice, error) {
@@ -158,4 +180,195 @@ func validToolName(s string) bool {
 		}
 	}
 	return true
+}
+
+// missingResult is the text of the result the gateway supplies for a tool
+// call the client left unanswered.
+const missingResult = "No result was provided for this tool call."
+
+// toolHygiene makes the tool blocks of a conversation valid for Bedrock,
+// which refuses with a 400 a conversation where a toolUse is not answered
+// by a toolResult in the next turn, or a toolResult answers no toolUse of
+// the turn before, and (for Claude) one where a user turn has text before
+// its tool results. With send false (no toolConfig), every tool block
+// becomes text instead (see toolConfig). Otherwise, after each assistant
+// turn with tool calls:
+//
+//   - the next turn starts with the results, in the order of the calls;
+//   - a call left unanswered (the client cancelled or lost it, or the
+//     conversation ends with it) gets a result with status error saying no
+//     result was provided, rather than being dropped: the model made the
+//     call, and is told the truth about it;
+//   - a result that answers no call of the turn before (a second result
+//     for a call, or one for a call that is not there) becomes text in its
+//     turn, where the model can still read it.
+func toolHygiene(msgs []Message, send bool) []Message {
+	out := make([]Message, 0, len(msgs)+1)
+	for i := 0; i < len(msgs); i++ {
+		m := msgs[i]
+		switch {
+		case !send:
+			out = append(out, textualTools(m))
+		case m.Role == RoleAssistant:
+			out = append(out, m)
+			calls := toolUses(m)
+			if len(calls) == 0 {
+				continue
+			}
+			var next *Message
+			if i+1 < len(msgs) && msgs[i+1].Role == RoleUser {
+				i++
+				next = &msgs[i]
+			}
+			out = append(out, answerTurn(calls, next))
+		default:
+			out = append(out, textualTools(m))
+		}
+	}
+	return out
+}
+
+// toolUses returns the toolUse blocks of a turn.
+func toolUses(m Message) []*ToolUseBlock {
+	var calls []*ToolUseBlock
+	for _, b := range m.Content {
+		if b.ToolUse != nil {
+			calls = append(calls, b.ToolUse)
+		}
+	}
+	return calls
+}
+
+// answerTurn returns the user turn that answers calls: next (nil when the
+// conversation has none) with its results first, in call order, a result
+// supplied for each unanswered call, and its other results as text.
+func answerTurn(calls []*ToolUseBlock, next *Message) Message {
+	content := make([]ContentBlock, len(calls))
+	var rest []ContentBlock
+	if next != nil {
+		for _, b := range next.Content {
+			if r := b.ToolResult; r != nil {
+				if j := callIndex(calls, r.ToolUseID); j >= 0 && content[j].ToolResult == nil {
+					content[j] = b
+					continue
+				}
+				b = ContentBlock{Text: ptr(resultText(r))}
+			}
+			rest = append(rest, b)
+		}
+	}
+	for j := range content {
+		if content[j].ToolResult == nil {
+			content[j].ToolResult = &ToolResultBlock{
+				ToolUseID: calls[j].ToolUseID,
+				Content:   []ToolResultContent{{Text: ptr(missingResult)}},
+				Status:    toolResultError,
+			}
+		}
+	}
+	return Message{Role: RoleUser, Content: append(content, rest...)}
+}
+
+func callIndex(calls []*ToolUseBlock, id string) int {
+	for j, c := range calls {
+		if c.ToolUseID == id {
+			return j
+		}
+	}
+	return -1
+}
+
+// textualTools returns m with its tool blocks as text blocks. It shares
+// m's content when there are none.
+func textualTools(m Message) Message {
+	var content []ContentBlock
+	for j, b := range m.Content {
+		switch {
+		case b.ToolUse != nil:
+			b = ContentBlock{Text: ptr(callText(b.ToolUse.ToolUseID, b.ToolUse.Name, string(b.ToolUse.Input)))}
+		case b.ToolResult != nil:
+			b = ContentBlock{Text: ptr(resultText(b.ToolResult))}
+		default:
+			if content != nil {
+				content[j] = b
+			}
+			continue
+		}
+		if content == nil {
+			content = make([]ContentBlock, len(m.Content))
+			copy(content, m.Content[:j])
+		}
+		content[j] = b
+	}
+	if content == nil {
+		return m
+	}
+	return Message{Role: m.Role, Content: content}
+}
+
+// resultText is the text that stands for a tool result Bedrock cannot
+// take as a toolResult block.
+func resultText(r *ToolResultBlock) string {
+	var b strings.Builder
+	b.WriteString("[Tool result for ")
+	b.WriteString(r.ToolUseID)
+	if r.Status == toolResultError {
+		b.WriteString(" (error)")
+	}
+	b.WriteString(":")
+	sep := " "
+	for _, c := range r.Content {
+		b.WriteString(sep)
+		sep = "\n"
+		switch {
+		case c.Text != nil:
+			b.WriteString(*c.Text)
+		case c.JSON != nil:
+			b.Write(c.JSON)
+		}
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// applyParallelToolCalls maps parallel_tool_calls false. Converse has no
+// switch for it, but Claude takes Anthropic's tool_choice
+// disable_parallel_tool_use through additionalModelRequestFields, where
+// it must carry its type: the whole choice moves there, and toolConfig
+// keeps none, since Bedrock refuses two conflicting choices
+// (BerriAI/litellm#34347 and #36536 record both answers from Bedrock).
+// For other models the parameter is advisory: clients take any number of
+// calls, and no model is told to make more than one.
+func applyParallelToolCalls(req *openai.ChatCompletionRequest, opts RequestOptions, out *ConverseRequest) error {
+	tc := out.ToolConfig
+	if req.ParallelToolCalls == nil || *req.ParallelToolCalls || tc == nil || !isAnthropic(req, opts) || !takesToolChoice(opts) {
+		return nil
+	}
+	choice := map[string]any{"type": "auto", "disable_parallel_tool_use": true}
+	switch c := tc.ToolChoice; {
+	case c == nil || c.Auto != nil:
+	case c.Any != nil:
+		choice["type"] = "any"
+	case c.Tool != nil:
+		choice["type"], choice["name"] = "tool", c.Tool.Name
+	}
+	raw, err := json.Marshal(choice)
+	if err != nil {
+		return fmt.Errorf("tool_choice: %w", err)
+	}
+	tc.ToolChoice = nil
+	return setModelField(out, "tool_choice", raw)
+}
+
+// isAnthropic reports whether the request goes to an Anthropic model: by
+// its catalogue entry, or by its model ID when the catalogue does not know
+// it.
+func isAnthropic(req *openai.ChatCompletionRequest, opts RequestOptions) bool {
+	id := opts.Model.Prefix
+	if id == "" {
+		id = BaseModelID(req.Model)
+	}
+	return strings.HasPrefix(id, "anthropic.")
 }

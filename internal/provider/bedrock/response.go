@@ -2,6 +2,7 @@ package bedrock
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -19,7 +20,35 @@ type ResponseMeta struct {
 	Created int64
 	// Model is the model name as the client sent it, not Bedrock's ID.
 	Model string
+	// JSONTool, when set, names the synthetic tool of the structured-output
+	// fallback (see request_format.go): a call to it is the answer's
+	// content, not a tool call, and the answer finishes with "stop".
+	JSONTool string
+	// ThinkTags puts the reasoning in the content, inside
+	// <think>...</think>, instead of in reasoning_content.
+	ThinkTags bool
 }
+
+// ForRequest returns m with what the answer's translation must know about
+// how ToConverse translated req with opts: the structured-output fallback
+// tool, and the <think> mode, which an answer in JSON does not get (tags
+// in the content would break the JSON).
+func (m ResponseMeta) ForRequest(req *openai.ChatCompletionRequest, opts RequestOptions) ResponseMeta {
+	m.JSONTool = jsonToolName(req, opts)
+	f := req.ResponseFormat
+	m.ThinkTags = opts.ThinkTags && (f == nil || f.Type == "text")
+	return m
+}
+
+// The tags around reasoning in the <think> mode (ResponseMeta.ThinkTags),
+// as DeepSeek-R1 and the clients that read it write them.
+const (
+	thinkOpen  = "<think>"
+	thinkClose = "</think>"
+	// thinkStart and thinkEnd wrap the reasoning in the content.
+	thinkStart = thinkOpen + "\n"
+	thinkEnd   = "\n" + thinkClose + "\n\n"
+)
 
 // FromConverse translates a Converse answer into an OpenAI chat
 // completion with one choice:
@@ -28,18 +57,31 @@ type ResponseMeta struct {
 //     when there is none: a tool-call-only answer);
 //   - toolUse blocks are tool_calls, with the input as compact JSON
 //     arguments;
-//   - reasoning text, concatenated, is reasoning_content; redacted
-//     reasoning has no OpenAI form and is left out;
+//   - reasoning text, concatenated, is reasoning_content; signed and
+//     redacted reasoning is also returned in reasoning_details, for the
+//     client to send back with the message (see reasoningDetails);
 //   - other blocks (images, citations, guard content) are left out.
+//
+// With meta.JSONTool (the structured-output fallback), a call to that tool
+// is the answer: its input is the content, any text beside it (a preamble)
+// is dropped, and an answer that made no other call finishes with "stop".
+// With meta.ThinkTags, the reasoning opens the content inside
+// <think>...</think> instead of being reasoning_content.
 //
 // It fails only on a toolUse input that is not valid JSON, which a
 // response decoded from the wire cannot have.
 func FromConverse(resp *ConverseResponse, meta ResponseMeta) (*openai.ChatCompletionResponse, error) {
 	msg := openai.ResponseMessage{Role: openai.RoleAssistant}
+	answered := false
 	if m := resp.Output.Message; m != nil {
-		if err := fillMessage(&msg, m.Content); err != nil {
+		var err error
+		if answered, err = fillMessage(&msg, m.Content, meta); err != nil {
 			return nil, err
 		}
+	}
+	finish := FinishReason(resp.StopReason)
+	if answered && finish == openai.FinishToolCalls && len(msg.ToolCalls) == 0 {
+		finish = openai.FinishStop
 	}
 	return &openai.ChatCompletionResponse{
 		ID:      meta.ID,
@@ -49,17 +91,20 @@ func FromConverse(resp *ConverseResponse, meta ResponseMeta) (*openai.ChatComple
 		Choices: []openai.Choice{{
 			Index:        0,
 			Message:      msg,
-			FinishReason: FinishReason(resp.StopReason),
+			FinishReason: finish,
 		}},
-		Usage: ToUsage(resp.Usage),
+		Usage:        ToUsage(resp.Usage),
+		BedrockTrace: traceExtension(resp.Trace),
 	}, nil
 }
 
 // fillMessage sets the content, reasoning and tool calls of msg from
-// Bedrock's content blocks.
-func fillMessage(msg *openai.ResponseMessage, blocks []ContentBlock) error {
+// Bedrock's content blocks. It reports whether the answer is a call to
+// meta.JSONTool.
+func fillMessage(msg *openai.ResponseMessage, blocks []ContentBlock, meta ResponseMeta) (bool, error) {
 	var text, reasoning strings.Builder
 	hasText, hasReasoning := false, false
+	var answer *string
 	for i := range blocks {
 		b := &blocks[i]
 		switch {
@@ -69,27 +114,66 @@ func fillMessage(msg *openai.ResponseMessage, blocks []ContentBlock) error {
 		case b.ToolUse != nil:
 			args, err := compactArguments(b.ToolUse.Input)
 			if err != nil {
-				return fmt.Errorf("bedrock toolUse %s input: %w", b.ToolUse.ToolUseID, err)
+				return false, fmt.Errorf("bedrock toolUse %s input: %w", b.ToolUse.ToolUseID, err)
+			}
+			if meta.JSONTool != "" && b.ToolUse.Name == meta.JSONTool && answer == nil {
+				answer = &args
+				continue
 			}
 			msg.ToolCalls = append(msg.ToolCalls, openai.ToolCall{
 				ID:       b.ToolUse.ToolUseID,
 				Type:     "function",
 				Function: openai.FunctionCall{Name: b.ToolUse.Name, Arguments: args},
 			})
-		case b.ReasoningContent != nil && b.ReasoningContent.ReasoningText != nil:
-			reasoning.WriteString(b.ReasoningContent.ReasoningText.Text)
-			hasReasoning = true
+		case b.ReasoningContent != nil:
+			if rt := b.ReasoningContent.ReasoningText; rt != nil {
+				reasoning.WriteString(rt.Text)
+				hasReasoning = true
+			}
+			msg.ReasoningDetails = appendDetail(msg.ReasoningDetails, b.ReasoningContent)
 		}
 	}
-	if hasText {
+	switch {
+	case answer != nil:
+		msg.Content = answer
+	case hasText:
 		s := text.String()
 		msg.Content = &s
 	}
 	if hasReasoning {
 		s := reasoning.String()
-		msg.ReasoningContent = &s
+		if meta.ThinkTags {
+			s = thinkStart + s + thinkEnd
+			if msg.Content != nil {
+				s += *msg.Content
+			}
+			msg.Content = &s
+		} else {
+			msg.ReasoningContent = &s
+		}
 	}
-	return nil
+	return answer != nil, nil
+}
+
+// appendDetail appends a reasoning block to reasoning_details if the
+// client must send it back: reasoning text with a signature, or redacted
+// reasoning. Unsigned reasoning (DeepSeek-R1, gpt-oss) is only
+// reasoning_content: no model verifies it, and none needs it back. Index
+// is the detail's position, so that clients that merge details by index
+// keep them apart.
+func appendDetail(details []openai.ReasoningDetail, r *ReasoningBlock) []openai.ReasoningDetail {
+	d := openai.ReasoningDetail{}
+	switch {
+	case r.ReasoningText != nil && r.ReasoningText.Signature != "":
+		d.Type, d.Text, d.Signature = openai.ReasoningDetailText, r.ReasoningText.Text, r.ReasoningText.Signature
+	case len(r.RedactedContent) > 0:
+		d.Type, d.Data = openai.ReasoningDetailEncrypted, base64.StdEncoding.EncodeToString(r.RedactedContent)
+	default:
+		return details
+	}
+	i := len(details)
+	d.Index = &i
+	return append(details, d)
 }
 
 // compactArguments renders a tool input as OpenAI's arguments string. A

@@ -3,6 +3,7 @@ package bedrock
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/outcrop/outcrop/internal/openai"
 )
@@ -16,10 +17,13 @@ import (
 //	contentBlockStart toolUse           a tool_calls delta with index, id, type, name and arguments ""
 //	contentBlockDelta text              a content delta
 //	contentBlockDelta toolUse           a tool_calls delta {"index","function":{"arguments"}}
-//	contentBlockDelta reasoningContent  a reasoning_content delta (text only; signatures and
-//	                                    redacted reasoning have no OpenAI form)
+//	contentBlockDelta reasoningContent  a reasoning_content delta for text; a signature or
+//	                                    redacted reasoning is kept for the finish chunk
 //	contentBlockStop                    none
-//	messageStop                         the finish chunk: empty delta, finish_reason
+//	messageStop                         the finish chunk: finish_reason, and a delta with the
+//	                                    answer's reasoning_details when it has signed or
+//	                                    redacted reasoning (complete, not a fragment: see
+//	                                    appendDetail), or else empty
 //	metadata                            the usage chunk: "choices":[], usage
 //	anything else                       none
 //
@@ -28,6 +32,15 @@ import (
 // the index to assemble each call. Empty text and input fragments produce
 // no chunk. A content event before messageStart gets the role chunk first,
 // so that the first chunk always has the role.
+//
+// With meta.ThinkTags, reasoning text is content instead, opened by
+// "<think>\n" and closed by "\n</think>\n\n" before the next content, tool
+// call or finish. With meta.JSONTool (the structured-output fallback), the
+// json tool's input fragments are content deltas and no tool call is
+// announced; text is held back until the answer shows whether it is a
+// preamble to the json call (dropped) or the answer (sent before the
+// finish chunk, or before a tool call of the client's); and an answer
+// that called only the json tool finishes with "stop".
 type StreamTranslator struct {
 	meta ResponseMeta
 	// started is true once the role chunk went out.
@@ -38,12 +51,29 @@ type StreamTranslator struct {
 	// null is the JSON null written as each choice's logprobs, as OpenAI
 	// writes it; shared by every chunk of the stream.
 	null json.RawMessage
+	// reasoning holds each reasoning block, in order, for the finish
+	// chunk's reasoning_details.
+	reasoning []reasoningBlock
+	// thinking is true while a <think> block is open in the content.
+	thinking bool
+	// jsonBlock is the content block of the json tool's call, or -1.
+	jsonBlock int
+	// held is text held back in the json mode.
+	held strings.Builder
+}
+
+// reasoningBlock accumulates one reasoning content block of a stream.
+type reasoningBlock struct {
+	index     int
+	text      strings.Builder
+	signature strings.Builder
+	redacted  []byte
 }
 
 // NewStreamTranslator returns the translator of one stream; every chunk
 // carries meta's id, created and model.
 func NewStreamTranslator(meta ResponseMeta) *StreamTranslator {
-	return &StreamTranslator{meta: meta, null: json.RawMessage("null")}
+	return &StreamTranslator{meta: meta, null: json.RawMessage("null"), jsonBlock: -1}
 }
 
 // Translate turns one event into zero or more chunks. The metadata event
@@ -72,13 +102,15 @@ func (t *StreamTranslator) Translate(ev Event) ([]*openai.ChatCompletionChunk, e
 		if err := decodeEvent(ev, &p); err != nil {
 			return nil, err
 		}
-		return t.finishChunk(FinishReason(p.StopReason)), nil
+		return t.finish(p.StopReason), nil
 	case EventMetadata:
 		var p MetadataEvent
 		if err := decodeEvent(ev, &p); err != nil {
 			return nil, err
 		}
-		return t.usageChunk(ToUsage(p.Usage)), nil
+		chunks := t.usageChunk(ToUsage(p.Usage))
+		chunks[0].BedrockTrace = traceExtension(p.Trace)
+		return chunks, nil
 	}
 	return nil, nil
 }
@@ -92,7 +124,8 @@ func decodeEvent(ev Event, v any) error {
 	return nil
 }
 
-// blockStart opens a tool call; other block kinds start with no chunk.
+// blockStart opens a tool call, or the json tool's answer (which
+// announces nothing); other block kinds start with no chunk.
 func (t *StreamTranslator) blockStart(ev Event) ([]*openai.ChatCompletionChunk, error) {
 	var p ContentBlockStartEvent
 	if err := decodeEvent(ev, &p); err != nil {
@@ -102,9 +135,15 @@ func (t *StreamTranslator) blockStart(ev Event) ([]*openai.ChatCompletionChunk, 
 	if tu == nil {
 		return nil, nil
 	}
-	if t.toolIndex(p.ContentBlockIndex) >= 0 {
+	if t.toolIndex(p.ContentBlockIndex) >= 0 || t.isJSONBlock(p.ContentBlockIndex) {
 		return nil, fmt.Errorf("bedrock contentBlockStart event: block %d started twice", p.ContentBlockIndex)
 	}
+	if t.meta.JSONTool != "" && tu.Name == t.meta.JSONTool && t.jsonBlock < 0 {
+		t.jsonBlock = p.ContentBlockIndex
+		t.held.Reset()
+		return t.emitAll(t.closeThink()), nil
+	}
+	before := [2]*chunkBox{t.closeThink(), t.releaseHeld()}
 	t.toolBlocks = append(t.toolBlocks, p.ContentBlockIndex)
 	c := t.newChunk()
 	c.call[0] = openai.ToolCall{
@@ -115,6 +154,9 @@ func (t *StreamTranslator) blockStart(ev Event) ([]*openai.ChatCompletionChunk, 
 	}
 	c.index = len(t.toolBlocks) - 1
 	c.choice[0].Delta.ToolCalls = c.call[:]
+	if before[0] != nil || before[1] != nil {
+		return t.emitAll(before[0], before[1], c), nil
+	}
 	return t.emit(c), nil
 }
 
@@ -130,20 +172,160 @@ func (t *StreamTranslator) blockDelta(ev Event) ([]*openai.ChatCompletionChunk, 
 		if *d.Text == "" {
 			return nil, nil
 		}
-		c := t.newChunk()
-		c.choice[0].Delta.Content = d.Text
-		return t.emit(c), nil
-	case d.ToolUse != nil:
-		return t.toolInputDelta(p.ContentBlockIndex, d.ToolUse.Input)
-	case d.ReasoningContent != nil && d.ReasoningContent.Text != nil:
-		if *d.ReasoningContent.Text == "" {
+		if t.meta.JSONTool != "" {
+			if t.jsonBlock < 0 {
+				t.held.WriteString(*d.Text)
+			}
 			return nil, nil
 		}
 		c := t.newChunk()
-		c.choice[0].Delta.ReasoningContent = d.ReasoningContent.Text
+		c.choice[0].Delta.Content = d.Text
+		if t.thinking {
+			return t.emitAll(t.closeThink(), c), nil
+		}
 		return t.emit(c), nil
+	case d.ToolUse != nil && t.isJSONBlock(p.ContentBlockIndex):
+		if d.ToolUse.Input == "" {
+			return nil, nil
+		}
+		return t.emit(t.contentChunk(d.ToolUse.Input)), nil
+	case d.ToolUse != nil:
+		return t.toolInputDelta(p.ContentBlockIndex, d.ToolUse.Input)
+	case d.ReasoningContent != nil:
+		return t.reasoningDelta(p.ContentBlockIndex, d.ReasoningContent), nil
 	}
 	return nil, nil
+}
+
+// isJSONBlock reports whether block is the json tool's answer.
+func (t *StreamTranslator) isJSONBlock(block int) bool {
+	return t.jsonBlock >= 0 && block == t.jsonBlock
+}
+
+// reasoningDelta maps a fragment of reasoning: text is a reasoning_content
+// delta (or content, in the <think> mode); a signature or redacted content
+// is kept for the finish chunk.
+func (t *StreamTranslator) reasoningDelta(block int, r *ReasoningDelta) []*openai.ChatCompletionChunk {
+	acc := t.reasoningBlock(block)
+	switch {
+	case r.Text != nil:
+		if *r.Text == "" {
+			return nil
+		}
+		acc.text.WriteString(*r.Text)
+		if !t.meta.ThinkTags {
+			c := t.newChunk()
+			c.choice[0].Delta.ReasoningContent = r.Text
+			return t.emit(c)
+		}
+		if !t.thinking {
+			t.thinking = true
+			return t.emit(t.contentChunk(thinkStart + *r.Text))
+		}
+		c := t.newChunk()
+		c.choice[0].Delta.Content = r.Text
+		return t.emit(c)
+	case r.Signature != nil:
+		acc.signature.WriteString(*r.Signature)
+	case len(r.RedactedContent) > 0:
+		acc.redacted = append(acc.redacted, r.RedactedContent...)
+	}
+	return nil
+}
+
+// reasoningBlock returns the accumulator of reasoning content block
+// block, opening it on its first fragment.
+func (t *StreamTranslator) reasoningBlock(block int) *reasoningBlock {
+	if n := len(t.reasoning); n > 0 && t.reasoning[n-1].index == block {
+		return &t.reasoning[n-1]
+	}
+	for i := range t.reasoning {
+		if t.reasoning[i].index == block {
+			return &t.reasoning[i]
+		}
+	}
+	t.reasoning = append(t.reasoning, reasoningBlock{index: block})
+	return &t.reasoning[len(t.reasoning)-1]
+}
+
+// details returns the answer's reasoning_details (see appendDetail).
+func (t *StreamTranslator) details() []openai.ReasoningDetail {
+	var out []openai.ReasoningDetail
+	for i := range t.reasoning {
+		r := &t.reasoning[i]
+		b := ReasoningBlock{RedactedContent: r.redacted}
+		if r.signature.Len() > 0 {
+			b = ReasoningBlock{ReasoningText: &ReasoningText{Text: r.text.String(), Signature: r.signature.String()}}
+		}
+		out = appendDetail(out, &b)
+	}
+	return out
+}
+
+// closeThink returns the chunk that closes an open <think> block, or nil.
+func (t *StreamTranslator) closeThink() *chunkBox {
+	if !t.thinking {
+		return nil
+	}
+	t.thinking = false
+	return t.contentChunk(thinkEnd)
+}
+
+// releaseHeld returns the chunk of the text held back in the json mode,
+// or nil.
+func (t *StreamTranslator) releaseHeld() *chunkBox {
+	if t.held.Len() == 0 {
+		return nil
+	}
+	c := t.contentChunk(t.held.String())
+	t.held.Reset()
+	return c
+}
+
+// contentChunk returns a chunk whose delta is the content s.
+func (t *StreamTranslator) contentChunk(s string) *chunkBox {
+	c := t.newChunk()
+	c.str = s
+	c.choice[0].Delta.Content = &c.str
+	return c
+}
+
+// finish returns the finish chunk of stopReason, after what the answer
+// still owes: the end of an open <think> block, and held text that turned
+// out to be the answer.
+func (t *StreamTranslator) finish(stopReason string) []*openai.ChatCompletionChunk {
+	reason := FinishReason(stopReason)
+	if t.jsonBlock >= 0 && reason == openai.FinishToolCalls && len(t.toolBlocks) == 0 {
+		reason = openai.FinishStop
+	}
+	var held *chunkBox
+	if t.jsonBlock < 0 {
+		held = t.releaseHeld()
+	}
+	c := t.newChunk()
+	c.str = reason
+	c.choice[0].FinishReason = &c.str
+	c.choice[0].Delta.ReasoningDetails = t.details()
+	if closing := t.closeThink(); closing != nil || held != nil {
+		return t.emitAll(closing, held, c)
+	}
+	return t.emit(c)
+}
+
+// emitAll returns the chunks of the boxes that are not nil, after the role
+// chunk if it has not gone out.
+func (t *StreamTranslator) emitAll(boxes ...*chunkBox) []*openai.ChatCompletionChunk {
+	var out []*openai.ChatCompletionChunk
+	for _, b := range boxes {
+		if b == nil {
+			continue
+		}
+		if !t.started {
+			out = append(out, t.roleChunk(nil)...)
+		}
+		out = append(out, &b.chunk)
+	}
+	return out
 }
 
 // toolInputDelta maps a fragment of a tool call's arguments.
@@ -226,14 +408,6 @@ func (t *StreamTranslator) roleChunk(next *openai.ChatCompletionChunk) []*openai
 		return c.list[:]
 	}
 	return []*openai.ChatCompletionChunk{&c.chunk, next}
-}
-
-// finishChunk returns the chunk with the finish reason and an empty delta.
-func (t *StreamTranslator) finishChunk(reason string) []*openai.ChatCompletionChunk {
-	c := t.newChunk()
-	c.str = reason
-	c.choice[0].FinishReason = &c.str
-	return t.emit(c)
 }
 
 // usageChunk returns the usage-only chunk: no choices, usage set.

@@ -88,6 +88,9 @@ func goldenFiles(t testing.TB, prefix string) []string {
 //     openai.sse (every chunk as the server sends it with include_usage,
 //     then [DONE]).
 //
+// Response and stream cases may add meta.json, the ResponseMeta fields
+// that depend on the request (JSONTool, ThinkTags; see goldenMetaOf).
+//
 // Run with -update to rewrite the expected files.
 func TestTranslateGolden(t *testing.T) {
 	files := goldenFiles(t, "")
@@ -240,7 +243,7 @@ func goldenResponse(t *testing.T, ar *txtar.Archive) []byte {
 	if err := json.Unmarshal(section(ar, fileBedrockJSON), &resp); err != nil {
 		t.Fatalf("%s: %v", fileBedrockJSON, err)
 	}
-	out, err := FromConverse(&resp, goldenMeta(goldenModel))
+	out, err := FromConverse(&resp, goldenMetaOf(t, ar))
 	if err != nil {
 		t.Fatalf("FromConverse: %v", err)
 	}
@@ -250,7 +253,7 @@ func goldenResponse(t *testing.T, ar *txtar.Archive) []byte {
 // goldenStream translates a stream case into its SSE transcript.
 func goldenStream(t *testing.T, ar *txtar.Archive) []byte {
 	t.Helper()
-	chunks := translateEvents(t, parseEvents(t, section(ar, fileEvents)))
+	chunks := translateEventsMeta(t, goldenMetaOf(t, ar), parseEvents(t, section(ar, fileEvents)))
 	var b bytes.Buffer
 	for _, c := range chunks {
 		data, err := json.Marshal(c)

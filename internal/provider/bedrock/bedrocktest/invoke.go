@@ -33,6 +33,8 @@ func (s *Server) invoke(tgt target, nat *nativeRequest, rep Reply) *response {
 		body = titanBody(nat)
 	case familyCohereEmbed:
 		body = cohereBody(nat)
+	case familyNovaEmbed:
+		body = novaEmbedBody(nat)
 	case "":
 		return s.errorResponse(noCanned(nat.modelID))
 	default:

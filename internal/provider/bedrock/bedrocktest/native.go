@@ -44,6 +44,8 @@ func parseNative(modelID string, body []byte) (*nativeRequest, *Error) {
 		e = nat.titan(obj)
 	case familyCohereEmbed:
 		e = nat.cohere(obj)
+	case familyNovaEmbed:
+		e = nat.nova(obj)
 	case familyLlama:
 		e = nat.llama(obj)
 	default:
@@ -235,6 +237,9 @@ func (nat *nativeRequest) cohere(obj map[string]json.RawMessage) *Error {
 		return malformed(fmt.Sprintf("#/texts: expected minimum item count: 1, maximum: 96, found: %d", len(nat.texts)))
 	}
 	nat.dims, nat.normalize = CohereV3Dims, true
+	if e := nat.cohereV4(obj); e != nil {
+		return e
+	}
 	nat.inputTokens = atLeastOne(Tokens(strings.Join(nat.texts, " ")))
 	return nil
 }

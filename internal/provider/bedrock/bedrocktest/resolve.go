@@ -95,6 +95,8 @@ func family(modelID string) string {
 	switch {
 	case strings.HasPrefix(modelID, "anthropic."):
 		return familyAnthropic
+	case strings.HasPrefix(modelID, "amazon.nova-2-multimodal-embeddings"):
+		return familyNovaEmbed
 	case strings.HasPrefix(modelID, "amazon.titan-embed"):
 		return familyTitanEmbed
 	case strings.HasPrefix(modelID, "cohere.embed"):
