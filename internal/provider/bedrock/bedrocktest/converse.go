@@ -30,6 +30,14 @@ type converseRequest struct {
 			} `json:"tool"`
 		} `json:"toolChoice"`
 	} `json:"toolConfig"`
+	AdditionalModelRequestFields *struct {
+		Thinking *struct {
+			Type string `json:"type"`
+		} `json:"thinking"`
+	} `json:"additionalModelRequestFields"`
+
+	// thinking is set by checkThinking: Claude thinks for this request.
+	thinking bool
 }
 
 type converseMessage struct {
@@ -218,6 +226,8 @@ func (req *converseRequest) limits() (int, []string) {
 
 // cannedAnswer is what the emulator's model "says" to a Converse request.
 type cannedAnswer struct {
+	// reasoning, when set, is signed thinking before the text or call.
+	reasoning  string
 	text       string
 	toolName   string // a forced tool call instead of text
 	toolUseID  string
@@ -239,6 +249,10 @@ func (s *Server) answerConverse(req *converseRequest, rep Reply) cannedAnswer {
 		maxTokens, stops := req.limits()
 		g := generate(text, maxTokens, stops)
 		a.text, a.stopReason, a.usage.OutputTokens = g.text, g.stopReason, g.tokens
+	}
+	if req.thinking && rep.Text == "" {
+		a.reasoning = reasoningFor(req)
+		a.usage.OutputTokens += Tokens(a.reasoning)
 	}
 	if rep.StopReason != "" {
 		a.stopReason = rep.StopReason
@@ -293,12 +307,18 @@ func (s *Server) converse(req *converseRequest, rep Reply) *response {
 
 // content is the answer's content blocks as JSON.
 func (a cannedAnswer) content() json.RawMessage {
-	if a.toolName != "" {
-		return mustJSON([]any{map[string]any{"toolUse": map[string]any{
-			"toolUseId": a.toolUseID, "name": a.toolName, "input": map[string]any{},
-		}}})
+	var blocks []any
+	if a.reasoning != "" {
+		blocks = append(blocks, ReasoningBlock(a.reasoning))
 	}
-	return mustJSON([]any{map[string]string{"text": a.text}})
+	if a.toolName != "" {
+		blocks = append(blocks, map[string]any{"toolUse": map[string]any{
+			"toolUseId": a.toolUseID, "name": a.toolName, "input": map[string]any{},
+		}})
+	} else {
+		blocks = append(blocks, map[string]string{"text": a.text})
+	}
+	return mustJSON(blocks)
 }
 
 // converseStream answers ConverseStream.
@@ -310,12 +330,19 @@ func (s *Server) converseStream(req *converseRequest, rep Reply) *response {
 		return finish(streamResponse(rep.Events), rep)
 	}
 	a := s.answerConverse(req, rep)
-	evs := ConverseEvents(a.text, a.stopReason, a.usage)
+	evs := []Event{MessageStart()}
+	i := 0
+	if a.reasoning != "" {
+		evs = append(evs, ReasoningEvents(i, a.reasoning)...)
+		i++
+	}
 	if a.toolName != "" {
-		evs = []Event{
-			MessageStart(), ToolUseStart(0, a.toolUseID, a.toolName), ToolUseDelta(0, "{}"),
-			BlockStop(0), MessageStop(a.stopReason), Metadata(a.usage),
+		evs = append(evs, ToolUseStart(i, a.toolUseID, a.toolName), ToolUseDelta(i, "{}"))
+	} else {
+		for _, p := range Pieces(a.text) {
+			evs = append(evs, TextDelta(i, p))
 		}
 	}
+	evs = append(evs, BlockStop(i), MessageStop(a.stopReason), Metadata(a.usage))
 	return finish(streamResponse(evs), rep)
 }

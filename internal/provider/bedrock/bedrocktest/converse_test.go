@@ -245,3 +245,38 @@ func TestModelIdentifiers(t *testing.T) {
 		})
 	}
 }
+
+func TestResponder(t *testing.T) {
+	var seen []bedrocktest.Request
+	s := bedrocktest.New(t,
+		bedrocktest.WithReplies(bedrocktest.Reply{Text: "queued first"}),
+		bedrocktest.WithResponder(func(req bedrocktest.Request) (bedrocktest.Reply, bool) {
+			seen = append(seen, req)
+			if strings.Contains(string(req.Body), "scripted") {
+				return bedrocktest.Reply{Text: "from the responder"}, true
+			}
+			return bedrocktest.Reply{}, false
+		}),
+		bedrocktest.WithDefault(bedrocktest.Reply{Text: "the default"}),
+	)
+	for _, tt := range []struct{ say, want string }{
+		{"scripted", "queued first"},
+		{"scripted", "from the responder"},
+		{"anything", "the default"},
+	} {
+		out, err := runtimeClient(s).Converse(ctx(t), &bedrockruntime.ConverseInput{
+			ModelId: aws.String(haiku), Messages: []types.Message{userMessage(tt.say)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := out.Output.(*types.ConverseOutputMemberMessage).Value.Content[0].(*types.ContentBlockMemberText).Value
+		if got != tt.want {
+			t.Errorf("%q: got %q, want %q", tt.say, got, tt.want)
+		}
+	}
+	// The queued reply answered the first request without the responder.
+	if len(seen) != 2 || seen[0].Operation != bedrocktest.OpConverse || seen[0].ModelID != haiku {
+		t.Errorf("responder saw %+v, want the last two Converse requests", seen)
+	}
+}

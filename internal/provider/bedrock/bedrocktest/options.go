@@ -15,6 +15,7 @@ type options struct {
 	now           func() time.Time
 	replies       []Reply
 	fallback      *Reply
+	responder     Responder
 	models        []FoundationModel
 	profiles      []InferenceProfile
 	appProfiles   bool
@@ -95,6 +96,28 @@ func WithReplies(replies ...Reply) Option {
 // WithDefault answers every request that no queued reply covers with r
 // (subject to r.Operation), e.g. Reply{EventDelay: time.Millisecond}.
 func WithDefault(r Reply) Option { return func(o *options) { o.fallback = &r } }
+
+// Request is what a Responder sees of a runtime request that passed the
+// emulator's checks (credentials, model, request validation).
+type Request struct {
+	// Operation is OpConverse, OpConverseStream, OpInvokeModel,
+	// OpInvokeModelWithResponseStream or OpCountTokens.
+	Operation string
+	// ModelID is the model or profile identifier of the path, decoded.
+	ModelID string
+	// Body is the request body as sent.
+	Body []byte
+}
+
+// Responder picks the reply to a runtime request from what it asks, for
+// tests whose answers depend on the conversation (a tool call, then an
+// answer to its result). ok false leaves the request to the default
+// reply. It is called from the requests' goroutines, concurrently.
+type Responder func(req Request) (rep Reply, ok bool)
+
+// WithResponder consults f for every runtime request that no queued reply
+// covers, before the default reply (WithDefault).
+func WithResponder(f Responder) Option { return func(o *options) { o.responder = f } }
 
 // WithModels replaces the foundation-model catalogue (default
 // DefaultModels()); with none the catalogue is empty.

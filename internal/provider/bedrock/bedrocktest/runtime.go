@@ -20,27 +20,45 @@ func (s *Server) runtime(r *http.Request, op, id string, body []byte) *response 
 		if e == nil && !tgt.model.chat() {
 			e = validation("%s", MsgNotChatModel)
 		}
+		if e == nil && family(tgt.model.ID) == familyAnthropic {
+			e = req.checkThinking()
+		}
 		if e != nil {
 			return s.errorResponse(e)
 		}
+		rep := s.reply(op, id, body)
 		if op == OpConverse {
-			return s.converse(req, s.next(op))
+			return s.converse(req, rep)
 		}
-		return s.converseStream(req, s.next(op))
+		return s.converseStream(req, rep)
 	case OpInvokeModel, OpInvokeModelWithResponseStream:
 		nat, e := parseNative(tgt.model.ID, body)
 		if e != nil {
 			return s.errorResponse(e)
 		}
 		if op == OpInvokeModel {
-			return s.invoke(tgt, nat, s.next(op))
+			return s.invoke(tgt, nat, s.reply(op, id, body))
 		}
 		if !tgt.model.Streaming {
 			return s.errorResponse(validation("The model is unsupported for streaming."))
 		}
-		return s.invokeStream(tgt, nat, s.next(op))
+		return s.invokeStream(tgt, nat, s.reply(op, id, body))
 	}
-	return s.countTokens(tgt, body)
+	return s.countTokens(tgt, id, body)
+}
+
+// reply is the reply to a runtime request that passed the checks: the
+// first queued reply that applies, else the responder's, else the default.
+func (s *Server) reply(op, id string, body []byte) Reply {
+	if rep, ok := s.take(op); ok {
+		return rep
+	}
+	if s.opts.responder != nil {
+		if rep, ok := s.opts.responder(Request{Operation: op, ModelID: id, Body: body}); ok {
+			return rep
+		}
+	}
+	return s.fallback(op)
 }
 
 // countTokensRequest is CountTokens' body: exactly one input form.
@@ -55,12 +73,12 @@ type countTokensRequest struct {
 
 // countTokens answers CountTokens with the count Converse or InvokeModel
 // would report as input tokens for the same input.
-func (s *Server) countTokens(tgt target, body []byte) *response {
+func (s *Server) countTokens(tgt target, id string, body []byte) *response {
 	n, e := countInput(tgt.model.ID, body)
 	if e != nil {
 		return s.errorResponse(e)
 	}
-	rep := s.next(OpCountTokens)
+	rep := s.reply(OpCountTokens, id, body)
 	if r := s.scripted(rep, false); r != nil {
 		return finish(r, rep)
 	}

@@ -288,17 +288,31 @@ func (s *Server) respond(r *http.Request, op, id string, body []byte) *response 
 	return s.control(r, op, id)
 }
 
-// next takes the first queued reply that applies to op, else the default
-// reply if it applies, else the zero Reply.
+// next is the reply to a control-plane request: the first queued reply
+// that applies to op, else the default reply if it applies, else the zero
+// Reply.
 func (s *Server) next(op string) Reply {
+	if rep, ok := s.take(op); ok {
+		return rep
+	}
+	return s.fallback(op)
+}
+
+// take removes and returns the first queued reply that applies to op.
+func (s *Server) take(op string) (Reply, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, rep := range s.queue {
 		if applies(rep, op) {
 			s.queue = append(s.queue[:i:i], s.queue[i+1:]...)
-			return rep
+			return rep, true
 		}
 	}
+	return Reply{}, false
+}
+
+// fallback is the default reply if it applies to op, else the zero Reply.
+func (s *Server) fallback(op string) Reply {
 	if s.opts.fallback != nil && applies(*s.opts.fallback, op) {
 		return *s.opts.fallback
 	}
