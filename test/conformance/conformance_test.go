@@ -100,6 +100,16 @@ models:
     deployments: [{upstream: bedrock}]
   - name: bedrock-throttled
     deployments: [{upstream: throttled, model: "anthropic.claude-3-haiku-20240307-v1:0"}]
+  # The feature tests (bedrock_features.test.mjs): native structured
+  # output and extended thinking; a model without vision; embeddings.
+  - name: "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    deployments: [{upstream: bedrock}]
+  - name: "amazon.nova-micro-v1:0"
+    deployments: [{upstream: bedrock}]
+  - name: "amazon.titan-embed-text-v2:0"
+    deployments: [{upstream: bedrock}]
+  - name: "cohere.embed-english-v3"
+    deployments: [{upstream: bedrock}]
 `
 
 func TestConformance(t *testing.T) {
@@ -119,7 +129,7 @@ func TestConformance(t *testing.T) {
 	}))
 
 	setAWSCredentials(t)
-	bedrockEmu := bedrocktest.New(t, bedrocktest.WithApplicationProfiles())
+	bedrockEmu := bedrocktest.New(t, bedrocktest.WithApplicationProfiles(), bedrocktest.WithResponder(scenario))
 	throttled := bedrocktest.New(t, bedrocktest.WithDefault(bedrocktest.Throttled()))
 	bedrock := startGateway(t, "bedrock", parseConfig(t, bedrockConfig, map[string]string{
 		"BEDROCK_URL":   bedrockEmu.URL(),
@@ -175,12 +185,39 @@ func checkBedrockRequests(t *testing.T, reqs []bedrocktest.Recorded) {
 		if r.Auth != bedrocktest.AuthSigV4 || r.AccessKeyID != bedrocktest.TempAccessKeyID {
 			t.Errorf("Bedrock request %s %s: got auth %q with key %q, want SigV4 with %q", r.Method, r.Path, r.Auth, r.AccessKeyID, bedrocktest.TempAccessKeyID)
 		}
-		if r.Operation != bedrocktest.OpConverse && r.Operation != bedrocktest.OpConverseStream {
-			t.Errorf("Bedrock request %s %s: got operation %q, want Converse or ConverseStream", r.Method, r.Path, r.Operation)
+		switch {
+		case r.Operation == bedrocktest.OpConverse || r.Operation == bedrocktest.OpConverseStream:
+		case r.Operation == bedrocktest.OpInvokeModel && strings.Contains(r.ModelID, "embed"):
+		default:
+			t.Errorf("Bedrock request %s %s: got operation %q, want Converse or ConverseStream (InvokeModel for embeddings)", r.Method, r.Path, r.Operation)
 		}
 		if r.ModelID == "claude-haiku" || r.ModelID == "bedrock-throttled" {
 			t.Errorf("Bedrock request %s %s: names the public model %q, want the Bedrock ID", r.Method, r.Path, r.ModelID)
 		}
+	}
+	checkStructuredOutput(t, reqs)
+}
+
+// checkStructuredOutput checks how the structured-output tests reached
+// Bedrock: natively (outputConfig) on Claude Sonnet 4.5, through the
+// forced json_response tool on Claude 3 Haiku, which has no native
+// structured output.
+func checkStructuredOutput(t *testing.T, reqs []bedrocktest.Recorded) {
+	t.Helper()
+	var native, fallback bool
+	for _, r := range reqs {
+		if !bytes.Contains(r.Body, []byte("Extract the person")) {
+			continue
+		}
+		switch {
+		case strings.Contains(r.ModelID, "claude-sonnet-4-5"):
+			native = native || bytes.Contains(r.Body, []byte(`"outputConfig":{"textFormat":{"type":"json_schema"`))
+		case strings.Contains(r.ModelID, "claude-3-haiku"):
+			fallback = fallback || bytes.Contains(r.Body, []byte(`"toolChoice":{"tool":{"name":"json_response"}}`))
+		}
+	}
+	if !native || !fallback {
+		t.Errorf("structured output: got native outputConfig %v on Sonnet 4.5 and json_response tool %v on Haiku 3, want both", native, fallback)
 	}
 }
 

@@ -85,3 +85,64 @@ export async function collect(stream) {
   }
   return chunks;
 }
+
+// The bedrock gateway's models for the feature tests
+// (bedrock_features.test.mjs; scenario in scenario_test.go answers them).
+export const BEDROCK_STRUCTURED = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+export const BEDROCK_THINKING = BEDROCK_PROFILE;
+export const BEDROCK_NO_VISION = 'amazon.nova-micro-v1:0';
+export const BEDROCK_TITAN = 'amazon.titan-embed-text-v2:0';
+export const BEDROCK_COHERE = 'cohere.embed-english-v3';
+
+/**
+ * Assembles the streamed tool calls of choice 0 like a strict client:
+ * fails unless the first chunk carries the role, every tool call's index
+ * is dense and 0-based in order of appearance, its first delta carries
+ * id, type and name and later ones none of them, and each call's
+ * arguments concatenate to JSON. Returns { content, calls, finish }.
+ */
+export function strictToolCalls(chunks) {
+  const calls = [];
+  let content = '';
+  let finish = null;
+  const first = chunks.find((c) => c.choices.length > 0);
+  if (first?.choices[0].delta.role !== 'assistant') {
+    throw new Error(`first chunk has no assistant role: ${JSON.stringify(first)}`);
+  }
+  for (const chunk of chunks) {
+    for (const choice of chunk.choices) {
+      if (choice.index !== 0) throw new Error(`choice index ${choice.index}`);
+      content += choice.delta.content ?? '';
+      for (const tc of choice.delta.tool_calls ?? []) {
+        if (!Number.isInteger(tc.index) || tc.index < 0 || tc.index > calls.length) {
+          throw new Error(`tool call index ${tc.index} with ${calls.length} calls so far: ${JSON.stringify(tc)}`);
+        }
+        if (tc.index === calls.length) {
+          if (typeof tc.id !== 'string' || !tc.id || tc.type !== 'function' || !tc.function?.name) {
+            throw new Error(`first delta of tool call ${tc.index} lacks id, type or name: ${JSON.stringify(tc)}`);
+          }
+          calls.push({ id: tc.id, name: tc.function.name, arguments: tc.function.arguments ?? '' });
+          continue;
+        }
+        if (tc.id !== undefined || tc.function?.name !== undefined) {
+          throw new Error(`later delta of tool call ${tc.index} repeats id or name: ${JSON.stringify(tc)}`);
+        }
+        calls[tc.index].arguments += tc.function?.arguments ?? '';
+      }
+      if (choice.finish_reason) {
+        if (finish) throw new Error(`second finish_reason ${choice.finish_reason}`);
+        finish = choice.finish_reason;
+      }
+    }
+  }
+  for (const c of calls) c.args = JSON.parse(c.arguments);
+  return { content, calls, finish };
+}
+
+/** Decodes a base64 embedding: little-endian float32s. */
+export function decodeFloat32(b64) {
+  const buf = Buffer.from(b64, 'base64');
+  const out = [];
+  for (let i = 0; i < buf.length; i += 4) out.push(buf.readFloatLE(i));
+  return out;
+}

@@ -21,9 +21,10 @@ import (
 //
 // https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-extended-thinking.html
 
-// thinkingDocs ends Anthropic's message on a missing thinking block.
+// thinkingDocs ends Anthropic's message on a missing thinking block,
+// spelling mistake included, since clients match on it.
 const thinkingDocs = "When `thinking` is enabled, a final `assistant` message must start with a thinking block " +
-	"(preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks " +
+	"(preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks " + //nolint:misspell // Anthropic's spelling
 	"from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at " +
 	"https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
 
