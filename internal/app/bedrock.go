@@ -139,6 +139,7 @@ func (b *builder) startDiscovery(gw *Gateway, live *liveRouter, set *routeSet) e
 		BaseModel:   b.baseModel,
 		Images:      b.images,
 
+		NoCrossRegion:     !sec.CrossRegion(),
 		PromptCaching:     bedrock.CachePolicy(sec.PromptCaching),
 		UnsupportedParams: bedrock.ParamPolicy(sec.UnsupportedParams),
 	})
@@ -209,6 +210,7 @@ func (b *builder) newBedrockUpstream(u config.Upstream) (provider.Provider, erro
 		BaseModel:   b.baseModel,
 		Images:      b.images,
 
+		NoCrossRegion:     !b.cfg.Bedrock.CrossRegion(),
 		PromptCaching:     bedrock.CachePolicy(b.cfg.Bedrock.PromptCaching),
 		UnsupportedParams: bedrock.ParamPolicy(b.cfg.Bedrock.UnsupportedParams),
 	})

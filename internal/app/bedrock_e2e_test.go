@@ -71,6 +71,13 @@ models:
 // reach srv through the configured endpoint.
 func startBedrockGateway(t *testing.T, srv *bedrocktest.Server, env map[string]string) (string, *logLines) {
 	t.Helper()
+	return startBedrockGatewayWith(t, srv, env, nil)
+}
+
+// startBedrockGatewayWith is startBedrockGateway with edit applied to the
+// configuration before it is validated.
+func startBedrockGatewayWith(t *testing.T, srv *bedrocktest.Server, env map[string]string, edit func(*config.Config)) (string, *logLines) {
+	t.Helper()
 	vars := map[string]string{"AWS_ENDPOINT_URL": ""}
 	for k, v := range env {
 		vars[k] = v
@@ -80,6 +87,9 @@ func startBedrockGateway(t *testing.T, srv *bedrocktest.Server, env map[string]s
 	cfg, err := config.Parse([]byte(yaml), func(string) string { return "" })
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, yaml)
+	}
+	if edit != nil {
+		edit(cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v\n%s", err, yaml)
@@ -653,6 +663,29 @@ func TestBedrockE2EOnDemandUnsupported(t *testing.T) {
 	// profile; the others go to the profile at once.
 	want := []string{sonnet37ID, profile, profile, profile}
 	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Bedrock got models (-want +got):\n%s", diff)
+	}
+}
+
+// TestBedrockE2ENoCrossRegion: with cross-region inference off, a model
+// that Bedrock serves only through a profile is not retried on one (it
+// could run the request in another region): Bedrock's refusal reaches the
+// client.
+func TestBedrockE2ENoCrossRegion(t *testing.T) {
+	srv := bedrocktest.New(t)
+	base, _ := startBedrockGatewayWith(t, srv, nil, func(cfg *config.Config) {
+		off := false
+		cfg.Bedrock.CrossRegionInference = &off
+	})
+	resp, body := post(t, base+"/v1/chat/completions", chatBody(sonnet37ID, "hi", `"stream":false`))
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "on-demand throughput") {
+		t.Errorf("got status %d %s, want 400 with Bedrock's on-demand message", resp.StatusCode, body)
+	}
+	var got []string
+	for _, r := range srv.Requests() {
+		got = append(got, r.ModelID)
+	}
+	if diff := cmp.Diff([]string{sonnet37ID}, got); diff != "" {
 		t.Errorf("Bedrock got models (-want +got):\n%s", diff)
 	}
 }

@@ -108,6 +108,12 @@ type Config struct {
 	// region's geography is tried ("us." + model ID in us-east-1). The app
 	// wires it to model discovery when that runs.
 	Profiles func(modelID string) (profileID string, ok bool)
+	// NoCrossRegion turns that retry off: a model Bedrock serves only
+	// through a cross-region profile is then refused with Bedrock's own
+	// error, since such a profile may run the request in another region
+	// (ENABLE_CROSS_REGION_INFERENCE=false is often a data-residency
+	// rule).
+	NoCrossRegion bool
 	// BaseModel returns the foundation model behind an ID the catalogue
 	// cannot resolve by itself (an application inference profile ARN), for
 	// its output limits. Nil: none.
@@ -166,7 +172,9 @@ func (c *Client) init(ctx context.Context) error {
 		return errors.Join(errs...)
 	}
 	cfg.Region = region
-	c.profiles.find = chainProfiles(cfg.Profiles, geographyProfiles(region))
+	if !cfg.NoCrossRegion {
+		c.profiles.find = chainProfiles(cfg.Profiles, geographyProfiles(region))
+	}
 	if cfg.Catalog == nil {
 		cfg.Catalog = DefaultCatalog()
 	}
