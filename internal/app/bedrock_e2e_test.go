@@ -689,3 +689,46 @@ func TestBedrockE2ENoCrossRegion(t *testing.T) {
 		t.Errorf("Bedrock got models (-want +got):\n%s", diff)
 	}
 }
+
+// TestBedrockE2EStreamFirstEventRetry: Bedrock accepts a stream (200) and
+// then throttles in place of its first event. Nothing has reached the
+// client, so the gateway opens the stream again, and the client sees only
+// the answer; a non-retryable first exception reaches the client as a
+// plain error with its status, before any chunk.
+func TestBedrockE2EStreamFirstEventRetry(t *testing.T) {
+	t.Run("throttled first", func(t *testing.T) {
+		srv := bedrocktest.New(t, bedrocktest.WithReplies(bedrocktest.Reply{
+			Operation: bedrocktest.OpConverseStream,
+			Events:    []bedrocktest.Event{bedrocktest.Exception(bedrocktest.CodeThrottling, bedrocktest.MsgThrottling)},
+		}))
+		base, logs := startBedrockGateway(t, srv, nil)
+		resp, body := post(t, base+"/v1/chat/completions", chatBody(e2eAlias, "hi", `"stream":true`))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "data: [DONE]") {
+			t.Fatalf("got status %d, want a whole stream: %s", resp.StatusCode, body)
+		}
+		if strings.Contains(string(body), `"error"`) {
+			t.Errorf("the client saw the throttling: %s", body)
+		}
+		if n := len(srv.Requests()); n != 2 {
+			t.Errorf("Bedrock got %d requests, want 2", n)
+		}
+		line := accessLine(t, logs, resp.Header.Get(middleware.HeaderRequestID))
+		if retries := fmt.Sprint(line["retries"]); !strings.Contains(retries, "ThrottlingException (first event)") {
+			t.Errorf("access log retries %s, want the first-event throttling", retries)
+		}
+	})
+	t.Run("validation first", func(t *testing.T) {
+		srv := bedrocktest.New(t, bedrocktest.WithDefault(bedrocktest.Reply{
+			Operation: bedrocktest.OpConverseStream,
+			Events:    []bedrocktest.Event{bedrocktest.Exception(bedrocktest.CodeValidation, "Bad input.")},
+		}))
+		base, _ := startBedrockGateway(t, srv, nil)
+		resp, body := post(t, base+"/v1/chat/completions", chatBody(e2eAlias, "hi", `"stream":true`))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Bad input.") {
+			t.Errorf("got status %d %s, want 400 with Bedrock's message", resp.StatusCode, body)
+		}
+		if n := len(srv.Requests()); n != 1 {
+			t.Errorf("Bedrock got %d requests, want 1 (no retry)", n)
+		}
+	})
+}

@@ -311,20 +311,53 @@ func (c *Client) Call(ctx context.Context, op Operation, modelID string, body []
 }
 
 // Stream sends body to a streaming op on modelID and returns the event
-// stream once Bedrock accepted it (status 200). Failures before that are
-// retried like Call's and returned here; the stream's own failures come
-// from Recv and are never retried, since events may have reached the
-// client.
+// stream once Bedrock accepted it (status 200) and its first frame
+// arrived. Failures before that are retried like Call's and returned
+// here, and so is a retryable exception in place of the first event
+// (Bedrock may answer 200 and then throttle): nothing has reached the
+// client yet. Later failures come from Recv and are never retried, since
+// events may have reached the client.
 func (c *Client) Stream(ctx context.Context, op Operation, modelID string, body []byte) (*EventStream, error) {
 	if !isStreaming(op) {
 		return nil, c.t.wrap(errNotStreamingOp)
 	}
-	cl := c.t.newCall(ctx)
-	resp, err := c.t.send(cl, &outRequest{op: op, modelID: modelID, body: body, hash: c.t.auth.prepare(body), stream: true}) //nolint:bodyclose // the EventStream owns the body and closes it
-	if err != nil {
-		return nil, err
+	r := &outRequest{op: op, modelID: modelID, body: body, hash: c.t.auth.prepare(body), stream: true}
+	start := c.t.retry.now()
+	deadline, _ := ctx.Deadline()
+	for attempt := 1; ; attempt++ {
+		cl := c.t.newCall(ctx)
+		resp, err := c.t.send(cl, r) //nolint:bodyclose // the EventStream owns the body and closes it
+		if err != nil {
+			return nil, err
+		}
+		es := newEventStream(&c.t, cl, resp)
+		err = es.peek()
+		cause, retry := firstFrameRetry(err)
+		if !retry {
+			return es, nil // an event, or a final failure Recv returns
+		}
+		wait, ok := c.t.retry.wait(attempt, c.t.retry.now().Sub(start), 0, deadline)
+		if !ok {
+			return es, nil
+		}
+		provider.RecordRetry(ctx, provider.Retry{Attempt: attempt, Cause: cause, Wait: wait})
+		if err := c.t.retry.sleep(ctx, wait); err != nil {
+			return nil, c.t.fail(cl, err)
+		}
 	}
-	return newEventStream(&c.t, cl, resp), nil
+}
+
+// firstFrameRetry reports whether a stream whose first frame failed with
+// err is worth opening again: an exception frame Bedrock marks retryable
+// (throttling, service unavailable, internal error, model not ready),
+// the same codes an HTTP answer is retried on.
+func firstFrameRetry(err error) (cause string, retry bool) {
+	var api *APIError
+	if err == nil || !errors.As(err, &api) {
+		return "", false
+	}
+	cls, ok := classify(api.Code)
+	return api.Code + " (first event)", ok && cls.retry
 }
 
 // Interface guard.

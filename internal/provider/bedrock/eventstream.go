@@ -32,6 +32,9 @@ type EventStream struct {
 	requestID string
 	idle      *time.Timer
 	err       error // sticky: io.EOF or the failure
+	// peeked is the first event, read by peek before the stream was
+	// handed out and returned by the first Recv.
+	peeked    *Event
 	closed    atomic.Bool
 	closeOnce sync.Once
 }
@@ -90,6 +93,10 @@ func (s *EventStream) RequestID() string { return s.requestID }
 // stream silent for longer than the idle timeout as a 504. Any error,
 // io.EOF included, is final and releases the stream.
 func (s *EventStream) Recv() (Event, error) {
+	if ev := s.peeked; ev != nil {
+		s.peeked = nil
+		return *ev, nil
+	}
 	if s.err != nil {
 		return Event{}, s.err
 	}
@@ -101,6 +108,17 @@ func (s *EventStream) Recv() (Event, error) {
 	s.err = err
 	_ = s.Close()
 	return Event{}, err
+}
+
+// peek reads the first frame ahead of the caller: an event is kept for
+// the first Recv, a failure is returned here and by every Recv.
+func (s *EventStream) peek() error {
+	ev, err := s.Recv()
+	if err != nil {
+		return err
+	}
+	s.peeked = &ev
+	return nil
 }
 
 // Close releases the stream and cancels the request if it is still
