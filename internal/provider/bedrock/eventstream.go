@@ -93,12 +93,15 @@ func (s *EventStream) RequestID() string { return s.requestID }
 // stream silent for longer than the idle timeout as a 504. Any error,
 // io.EOF included, is final and releases the stream.
 func (s *EventStream) Recv() (Event, error) {
-	if ev := s.peeked; ev != nil {
+	if ev := s.peeked; ev != nil && !s.closed.Load() {
 		s.peeked = nil
 		return *ev, nil
 	}
 	if s.err != nil {
 		return Event{}, s.err
+	}
+	if s.closed.Load() {
+		return Event{}, s.t.wrap(ErrStreamClosed)
 	}
 	ev, err := s.next()
 	if err == nil {
