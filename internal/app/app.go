@@ -38,11 +38,12 @@ func ExitCode(err error) int {
 	return 1
 }
 
-const usage = `Outcrop: Amazon Bedrock, OpenAI, Azure OpenAI and OpenAI-compatible servers behind the OpenAI API.
+const usageText = `Outcrop: Amazon Bedrock, OpenAI, Azure OpenAI and OpenAI-compatible servers behind the OpenAI API.
 
 Usage:
   outcrop serve [--addr HOST:PORT] [--config FILE] [--log-file FILE]
   outcrop config check [FILE]
+  outcrop keys create|list|show|update|revoke|rotate|reset-budget ...
   outcrop version
 
 With no configuration, "outcrop serve" serves a built-in demo upstream on
@@ -53,7 +54,7 @@ With no configuration, "outcrop serve" serves a built-in demo upstream on
 // done or the command ends.
 func Run(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usage)
+		fmt.Fprint(env.Stderr, usageText)
 		return errUsage
 	}
 	switch args[0] {
@@ -61,18 +62,20 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return runServe(ctx, args[1:], env)
 	case "config":
 		if len(args) < 2 || args[1] != "check" {
-			fmt.Fprint(env.Stderr, usage)
+			fmt.Fprint(env.Stderr, usageText)
 			return errUsage
 		}
 		return runConfigCheck(args[2:], env)
+	case "keys":
+		return runKeys(ctx, args[1:], env)
 	case "version", "--version", "-v":
 		fmt.Fprintln(env.Stdout, "outcrop", Version())
 		return nil
 	case "help", "--help", "-h":
-		fmt.Fprint(env.Stdout, usage)
+		fmt.Fprint(env.Stdout, usageText)
 		return nil
 	}
-	fmt.Fprintf(env.Stderr, "outcrop: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(env.Stderr, "outcrop: unknown command %q\n\n%s", args[0], usageText)
 	return errUsage
 }
 
@@ -125,7 +128,7 @@ func configPath(flagValue string, getenv func(string) string) string {
 
 func runConfigCheck(args []string, env Env) error {
 	if len(args) > 1 {
-		fmt.Fprint(env.Stderr, usage)
+		fmt.Fprint(env.Stderr, usageText)
 		return errUsage
 	}
 	path := configPath(strings.Join(args, ""), env.Getenv)

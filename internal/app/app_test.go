@@ -28,6 +28,7 @@ func startGateway(t testing.TB, cfg *config.Config) (string, func() error) {
 		t.Fatalf("config: %v", err)
 	}
 	logger := slog.New(slog.DiscardHandler)
+	cfg.Storage.DataDir = t.TempDir()
 	gw, err := Build(cfg, logger)
 	if err != nil {
 		t.Fatal(err)

@@ -99,6 +99,7 @@ func startBedrockGatewayWith(t *testing.T, srv *bedrocktest.Server, env map[stri
 	}
 	logs := &logLines{lines: make(chan map[string]any, 1024)}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	cfg.Storage.DataDir = t.TempDir()
 	gw, err := BuildEnv(context.Background(), cfg, logger, os.Getenv)
 	if err != nil {
 		t.Fatal(err)

@@ -114,6 +114,7 @@ func (l *logLines) waitFor(t *testing.T, msg string, done <-chan error) map[stri
 func TestServeBedrockFromEnvOnly(t *testing.T) {
 	srv := bedrocktest.New(t, bedrocktest.WithApplicationProfiles())
 	setAWSEnv(t, srv, map[string]string{"DEFAULT_MODEL": haikuID})
+	t.Setenv("OUTCROP_DATA_DIR", t.TempDir())
 	logs := &logLines{lines: make(chan map[string]any, 64)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -253,10 +254,12 @@ func TestBedrockDiscoveryRecovers(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	cfg.Storage.DataDir = t.TempDir()
 	gw, err := BuildEnv(context.Background(), cfg, slog.New(slog.DiscardHandler), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = gw.Close(context.Background()) })
 	ts := httptest.NewServer(gw.Server)
 	defer ts.Close()
 

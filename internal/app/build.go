@@ -45,8 +45,22 @@ type Gateway struct {
 	// discovery lists the Bedrock models; nil when discovery is off.
 	discovery *discovery.Discoverer
 	// background runs while the gateway serves (Serve starts and stops
-	// it): the discovery refresh loop.
+	// it): the discovery refresh loop, the key cache's refresh.
 	background []func(context.Context)
+	// access is keys, limits and the ledger.
+	access *accessParts
+}
+
+// Close flushes the usage ledger and closes the database and Redis
+// connections. Serve calls it on the way out; a Gateway that was built
+// but never served must be closed by its builder.
+func (g *Gateway) Close(ctx context.Context) error {
+	if g.access == nil {
+		return nil
+	}
+	err := g.access.close(ctx)
+	g.access = nil
+	return err
 }
 
 // Build turns a validated configuration into a Gateway, reading the
@@ -83,12 +97,22 @@ func BuildEnv(ctx context.Context, cfg *config.Config, logger *slog.Logger, gete
 		}
 		live.p.Store(router)
 	}
+	ap, err := b.buildAccess()
+	if err != nil {
+		return nil, err
+	}
+	gw.access = ap
+	gw.background = append(gw.background, ap.cache.Run)
 	gw.Server = server.New(server.Options{
-		Router:       live,
-		Logger:       logger,
-		MaxBodyBytes: cfg.Server.MaxBodyBytes,
-		Heartbeat:    cfg.Server.Heartbeat.Std(),
-		Extra:        func(mux *http.ServeMux) { apidocs.Register(mux) },
+		Router:         live,
+		Logger:         logger,
+		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
+		Heartbeat:      cfg.Server.Heartbeat.Std(),
+		Extra:          func(mux *http.ServeMux) { apidocs.Register(mux) },
+		Auth:           ap.auth,
+		Gate:           ap.gate,
+		Keys:           ap.keys,
+		AllowedOrigins: cfg.CORS.AllowedOrigins,
 	})
 	return gw, nil
 }

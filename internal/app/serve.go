@@ -54,6 +54,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
 		logger.Error("cannot listen", "addr", cfg.Server.Addr, "error", err)
+		_ = gw.Close(context.Background())
 		return err
 	}
 	logStartup(logger, gw, ln.Addr().String(), path)
@@ -66,6 +67,9 @@ func logStartup(logger *slog.Logger, gw *Gateway, addr, configFile string) {
 	}
 	logger.Info("outcrop listening", "addr", addr, "url", "http://"+addr+"/v1", "config", configFile,
 		"models", len(gw.Router.Models()), "version", Version())
+	if gw.access != nil {
+		gw.access.logAccess(logger)
+	}
 	if gw.Demo {
 		logger.Warn("serving the built-in DEMO upstream: answers are generated locally, not by a real model",
 			"models", strings.Join(demo.Models(), ","), "owned_by", demo.OwnedBy)
@@ -76,8 +80,16 @@ func logStartup(logger *slog.Logger, gw *Gateway, addr, configFile string) {
 // turns 503, the listener closes, and in-flight requests and streams get
 // the configured grace period before their connections are cut.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger) error {
-	stopBackground := g.runBackground(ctx) // Bedrock model discovery
-	defer stopBackground()
+	stopBackground := g.runBackground(ctx) // Bedrock model discovery, key refresh
+	defer func() {
+		stopBackground()
+		// After the last request: every usage record is flushed.
+		cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := g.Close(cctx); err != nil {
+			logger.Error("closing the usage ledger and database", "error", err)
+		}
+	}()
 	srv := &http.Server{
 		Handler:           g.Server,
 		ReadHeaderTimeout: g.Config.Server.ReadHeaderTimeout.Std(),

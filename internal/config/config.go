@@ -49,6 +49,20 @@ type Config struct {
 	// ImageFetch is the download of http(s) image URLs for Bedrock
 	// models (image_fetch.go). Off by default.
 	ImageFetch ImageFetch `yaml:"image_fetch"`
+	// Auth is who may call the gateway: the master key and whether keys
+	// are required (access.go).
+	Auth Auth `yaml:"auth"`
+	// Storage is the database of virtual keys and the usage ledger.
+	Storage Storage `yaml:"storage"`
+	// Limits are the rate limits and budgets' shared state and the
+	// per-model limits.
+	Limits Limits `yaml:"limits"`
+	// Prices add to or replace the shipped price table, by the model ID
+	// an upstream knows. Example {"amazon.nova-pro-v1:0": {input: 0.8,
+	// output: 3.2}}.
+	Prices map[string]Price `yaml:"prices"`
+	// CORS is which browser origins may call the API. Closed by default.
+	CORS CORS `yaml:"cors"`
 
 	// loadProblems are what Load found but could not store in a field (an
 	// unset ${VAR}, an unparsable OUTCROP_* value). Validate reports them
@@ -268,6 +282,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Demo.Enabled, DemoAuto)
 	setDefault(&c.Demo.TokenDelay, DefaultDemoTokenDelay)
 	c.Bedrock.applyDefaults()
+	c.applyAccessDefaults()
 	for i := range c.Upstreams {
 		u := &c.Upstreams[i]
 		setDefault(&u.Type, TypeOpenAI)

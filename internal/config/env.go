@@ -45,6 +45,8 @@ func EnvNames() []string {
 		EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay, EnvBedrock,
 		EnvAWSRegion, EnvAWSDefaultRegion, EnvDefaultModel, EnvDefaultEmbeddingModel,
 		EnvCrossRegionInference, EnvApplicationInferenceProfiles, EnvPromptCaching,
+		EnvAPIKey, EnvAPIKeyParam, EnvAPIKeySecret, EnvAllowedOrigins, EnvDatabaseURL, EnvRedisURL,
+		EnvDataDir, EnvAuthRequired,
 	}
 }
 
@@ -58,6 +60,7 @@ func (c *Config) applyOverrides(getenv func(string) string) {
 	c.overrideString(getenv, EnvLogFile, "log.file", &c.Log.File)
 	c.overrideString(getenv, EnvDemo, "demo.enabled", (*string)(&c.Demo.Enabled))
 	c.bedrockOverrides(getenv)
+	c.accessOverrides(getenv)
 	if v := getenv(EnvMaxBodyBytes); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -150,6 +153,7 @@ func (c *Config) expandReferences(getenv func(string) string) {
 	b.Endpoint = c.expandField("bedrock.endpoint", b.Endpoint, getenv)
 	b.ControlEndpoint = c.expandField("bedrock.control_endpoint", b.ControlEndpoint, getenv)
 	b.APIKey = Secret(c.expandField("bedrock.api_key", b.APIKey.Value(), getenv))
+	c.expandAccessReferences(getenv)
 	for i := range c.Upstreams {
 		u := &c.Upstreams[i]
 		p := fmt.Sprintf("upstreams[%d]", i)

@@ -137,6 +137,18 @@ func TestLoadFull(t *testing.T) {
 			},
 		},
 		Aliases: map[string]string{"fast": "gpt-4o-mini", "local": "llama3"},
+		Auth:    Auth{MasterKey: "master-test-key", Required: "true", KeyRefresh: Duration(500 * time.Millisecond)},
+		Storage: Storage{
+			DatabaseURL: "postgres://outcrop@db.internal:5432/outcrop", DataDir: "/var/lib/outcrop",
+			LedgerBatch: 1000, LedgerInterval: Duration(2 * time.Second),
+		},
+		Limits: Limits{
+			RedisURL: "redis://cache.internal:6379/0", RedisPrefix: "gw1:", LeaseTTL: Duration(15 * time.Minute),
+			OutputTokenEstimate: 2048,
+			Models:              map[string]RateLimit{"gpt-4o": {RPM: 600, TPM: 400000, Concurrency: 50}},
+		},
+		Prices: map[string]Price{"llama3.1:8b": {Input: 0.1, Output: 0.2, CacheRead: 0.01, CacheWrite: 0.125}},
+		CORS:   CORS{AllowedOrigins: []string{"https://app.example.com"}},
 	}
 	if diff := cmp.Diff(want, got, ignoreLoadState); diff != "" {
 		t.Errorf("Parse(full.txtar) (-want +got):\n%s", diff)
@@ -163,6 +175,9 @@ func TestDefault(t *testing.T) {
 			PromptCaching:                CachingAuto,
 			UnsupportedParams:            UnsupportedReject,
 		},
+		Auth:    Auth{Required: "auto", KeyRefresh: Duration(250 * time.Millisecond)},
+		Storage: Storage{DataDir: "outcrop-data", LedgerBatch: 500, LedgerInterval: Duration(time.Second)},
+		Limits:  Limits{RedisPrefix: "outcrop:", LeaseTTL: Duration(10 * time.Minute), OutputTokenEstimate: 4096},
 	}
 	if diff := cmp.Diff(want, Default(), ignoreLoadState); diff != "" {
 		t.Errorf("Default() (-want +got):\n%s", diff)

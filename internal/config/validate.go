@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 	v.aliases()
 	v.bedrock()
 	v.imageFetch()
+	v.access()
 	if len(v.problems) == 0 {
 		return nil
 	}

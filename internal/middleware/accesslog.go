@@ -33,6 +33,9 @@ func logRequest(ctx context.Context, logger *slog.Logger, r *http.Request, rec *
 	if s.ClientGone {
 		status = StatusClientClosed
 	}
+	if s.OnDone != nil {
+		s.OnDone(status)
+	}
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
@@ -49,6 +52,11 @@ func logRequest(ctx context.Context, logger *slog.Logger, r *http.Request, rec *
 		slog.Float64("latency_ms", ms(time.Since(s.Start))),
 		slog.Int64("bytes", rec.bytes),
 	)
+	if id := s.Principal.KeyID(); id != "" {
+		attrs = append(attrs, slog.String("key_id", id))
+	} else if s.Principal != nil && s.Principal.Master {
+		attrs = append(attrs, slog.String("key_id", "master"))
+	}
 	if s.Model != "" {
 		attrs = append(attrs, slog.String("model", s.Model))
 	}

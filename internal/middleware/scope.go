@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/outcrop/outcrop/internal/auth"
 	"github.com/outcrop/outcrop/internal/openai"
 	"github.com/outcrop/outcrop/internal/provider"
 )
@@ -41,6 +42,14 @@ type Scope struct {
 	Err error
 	// ClientGone is set when the client disconnected before the end.
 	ClientGone bool
+	// Principal is who the request comes from, once authenticated.
+	Principal *auth.Principal
+	// OnDone, when set, runs as the request ends, before its log line,
+	// with the status sent: limits are settled and the usage ledger
+	// written there, after the last byte of a stream.
+	OnDone func(status int)
+	// Ticket is the accounting state behind OnDone (package access's).
+	Ticket any
 }
 
 // RecordRequestID implements provider.Recorder.

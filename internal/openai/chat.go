@@ -50,12 +50,24 @@ type ChatCompletionRequest struct {
 	// when it rewrites Model to a deployment's upstream model ID. A
 	// translating provider answers with this name, as the client knows it.
 	ClientModel string `json:"-"`
+	// Operator is what the gateway attached to the request (the virtual
+	// key's metadata and guardrail); never read from the body.
+	Operator *Operator `json:"-"`
 }
 
 // IncludeUsage reports whether the client asked for the usage chunk at the
 // end of a stream.
 func (r *ChatCompletionRequest) IncludeUsage() bool {
 	return r.StreamOptions != nil && r.StreamOptions.IncludeUsage
+}
+
+// Operator is request settings that come from the gateway's operator,
+// not the client: a virtual key's attribution metadata (Bedrock
+// requestMetadata) and its Bedrock guardrail.
+type Operator struct {
+	Metadata         map[string]string
+	GuardrailID      string
+	GuardrailVersion string
 }
 
 // StreamOptions is `stream_options`.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/outcrop/outcrop/internal/access"
 	"github.com/outcrop/outcrop/internal/middleware"
 	"github.com/outcrop/outcrop/internal/openai"
 	"github.com/outcrop/outcrop/internal/provider"
@@ -26,6 +27,11 @@ type endpoint[Q any, P any, C chunk] struct {
 	result func(P) (raw []byte, usage *openai.Usage)
 	// use picks the default model for an unknown name.
 	use provider.Use
+	// estimate is the request's token estimate, for limits and budgets.
+	estimate func(Q) access.Estimate
+	// operator attaches a virtual key's settings; nil when the operation
+	// has none to take.
+	operator func(Q, *openai.Operator)
 }
 
 func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFunc {
@@ -43,6 +49,9 @@ func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFun
 		sc.Model, sc.Stream = model, stream
 		rt, err := s.router.LookupFor(e.use, model)
 		if err != nil {
+			return err
+		}
+		if err := admit(r.Context(), s, w, e, req, model, rt); err != nil {
 			return err
 		}
 		if stream && e.open != nil {
@@ -64,6 +73,29 @@ func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFun
 	}
 }
 
+// admit applies the gate to a decoded request and attaches the key's
+// operator settings.
+func admit[Q, P any, C chunk](ctx context.Context, s *Server, w http.ResponseWriter, e endpoint[Q, P, C], req Q, model string, rt *provider.Route) error {
+	if s.gate == nil {
+		return nil
+	}
+	var est access.Estimate
+	if e.estimate != nil {
+		est = e.estimate(req)
+	}
+	if err := s.gate.Admit(ctx, w.Header(), access.Admission{Model: model, Route: rt, Estimate: est}); err != nil {
+		return err
+	}
+	if k := middleware.ScopeFrom(ctx).Principal; e.operator != nil && k != nil && k.Key != nil {
+		if len(k.Key.Metadata) > 0 || k.Key.GuardrailID != "" {
+			e.operator(req, &openai.Operator{
+				Metadata: k.Key.Metadata, GuardrailID: k.Key.GuardrailID, GuardrailVersion: k.Key.GuardrailVersion,
+			})
+		}
+	}
+	return nil
+}
+
 // chatCompletions serves POST /v1/chat/completions.
 func (s *Server) chatCompletions() handlerFunc {
 	return serveEndpoint(s, endpoint[*openai.ChatCompletionRequest, *openai.ChatCompletionResponse, *openai.ChatCompletionChunk]{
@@ -76,6 +108,8 @@ func (s *Server) chatCompletions() handlerFunc {
 		result: func(p *openai.ChatCompletionResponse) ([]byte, *openai.Usage) {
 			return p.Raw, p.Usage
 		},
+		estimate: access.EstimateChat,
+		operator: func(q *openai.ChatCompletionRequest, op *openai.Operator) { q.Operator = op },
 	})
 }
 
@@ -91,6 +125,7 @@ func (s *Server) completions() handlerFunc {
 		result: func(p *openai.CompletionResponse) ([]byte, *openai.Usage) {
 			return p.Raw, p.Usage
 		},
+		estimate: access.EstimateCompletion,
 	})
 }
 
@@ -105,7 +140,8 @@ func (s *Server) embeddings() handlerFunc {
 		result: func(p *openai.EmbeddingResponse) ([]byte, *openai.Usage) {
 			return p.Raw, p.Usage
 		},
-		use: provider.UseEmbedding,
+		use:      provider.UseEmbedding,
+		estimate: access.EstimateEmbedding,
 	})
 }
 

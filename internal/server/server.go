@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/outcrop/outcrop/internal/access"
+	"github.com/outcrop/outcrop/internal/auth"
 	"github.com/outcrop/outcrop/internal/middleware"
 	"github.com/outcrop/outcrop/internal/openai"
 	"github.com/outcrop/outcrop/internal/provider"
@@ -56,6 +58,16 @@ type Options struct {
 	Heartbeat time.Duration
 	// Extra registers more routes (the API docs) on the same mux.
 	Extra func(mux *http.ServeMux)
+	// Auth authenticates requests to the API and admin routes; nil serves
+	// them to anyone (tests, and an open gateway on loopback).
+	Auth *auth.Authenticator
+	// Gate applies limits and budgets and writes the usage ledger; nil
+	// for none.
+	Gate *access.Gate
+	// Keys backs the admin API; nil turns it off (403).
+	Keys *access.Keys
+	// AllowedOrigins are the CORS origins ("*" for any); none by default.
+	AllowedOrigins []string
 }
 
 // Server is the HTTP handler of the gateway.
@@ -66,11 +78,17 @@ type Server struct {
 	heartbeat time.Duration
 	draining  atomic.Bool
 	handler   http.Handler
+	auth      *auth.Authenticator
+	gate      *access.Gate
+	keys      *access.Keys
 }
 
 // New returns a Server for opts.
 func New(opts Options) *Server {
-	s := &Server{router: opts.Router, logger: opts.Logger, maxBody: opts.MaxBodyBytes}
+	s := &Server{
+		router: opts.Router, logger: opts.Logger, maxBody: opts.MaxBodyBytes,
+		auth: opts.Auth, gate: opts.Gate, keys: opts.Keys,
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +105,7 @@ func New(opts Options) *Server {
 	s.register(mux, opts.Extra)
 	var h http.Handler = mux
 	h = middleware.Recover(s.logger)(h)
+	h = middleware.CORS(opts.AllowedOrigins)(h)
 	h = middleware.AccessLog(s.logger)(h)
 	h = middleware.RequestID(h)
 	s.handler = h
@@ -106,7 +125,21 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 type route struct {
 	method, path string
 	h            handlerFunc
+	// access is who may call the route.
+	access level
 }
+
+// level is who may call a route.
+type level uint8
+
+const (
+	// levelAPI needs a key when auth is required (the OpenAI routes).
+	levelAPI level = iota
+	// levelPublic is open to anyone (health, readiness, docs).
+	levelPublic
+	// levelAdmin needs the master key.
+	levelAdmin
+)
 
 // Routes lists every method and path the server serves, for the API docs'
 // tests.
@@ -122,46 +155,82 @@ func (s *Server) routes() []route {
 	var rs []route
 	for _, p := range apiPrefixes {
 		rs = append(rs,
-			route{"POST", p + "/chat/completions", s.chatCompletions()},
-			route{"POST", p + "/completions", s.completions()},
-			route{"POST", p + "/embeddings", s.embeddings()},
-			route{"GET", p + "/models", s.listModels},
-			route{"GET", p + "/models/{model...}", s.getModel},
+			route{"POST", p + "/chat/completions", s.chatCompletions(), levelAPI},
+			route{"POST", p + "/completions", s.completions(), levelAPI},
+			route{"POST", p + "/embeddings", s.embeddings(), levelAPI},
+			route{"GET", p + "/models", s.listModels, levelAPI},
+			route{"GET", p + "/models/{model...}", s.getModel, levelAPI},
 		)
 	}
+	rs = append(rs, s.adminRoutes()...)
 	return append(rs,
-		route{"GET", "/health", s.health},
-		route{"GET", "/ready", s.ready},
+		route{"GET", "/health", s.health, levelPublic},
+		route{"GET", "/ready", s.ready, levelPublic},
 	)
 }
 
 func (s *Server) register(mux *http.ServeMux, extra func(*http.ServeMux)) {
 	methods := map[string][]string{}
 	for _, rt := range s.routes() {
-		mux.Handle(rt.method+" "+rt.path, s.adapt(rt.h))
+		mux.Handle(rt.method+" "+rt.path, s.adapt(rt.h, rt.access))
 		methods[rt.path] = append(methods[rt.path], rt.method)
 	}
 	// A known path with another method gets 405 in the error envelope
 	// rather than ServeMux's plain-text one.
 	for path, ms := range methods {
-		mux.Handle(path, s.adapt(methodNotAllowed(ms)))
+		mux.Handle(path, s.adapt(methodNotAllowed(ms), levelPublic))
 	}
 	if extra != nil {
 		extra(mux)
 	}
-	mux.Handle("/", s.adapt(notFound))
+	mux.Handle("/", s.adapt(notFound, levelPublic))
 }
 
-// adapt turns a handlerFunc into an http.Handler that maps its error.
-func (s *Server) adapt(h handlerFunc) http.Handler {
+// adapt turns a handlerFunc into an http.Handler that authenticates the
+// request as its level asks and maps the handler's error.
+func (s *Server) adapt(h handlerFunc, lv level) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc := middleware.ScopeFrom(r.Context())
 		sc.Route = r.Pattern
 		r = r.WithContext(provider.WithRecorder(r.Context(), sc))
+		if err := s.authorize(sc, r, lv); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// authorize authenticates r for a route of level lv and, for the API
+// routes, starts its usage accounting.
+func (s *Server) authorize(sc *middleware.Scope, r *http.Request, lv level) error {
+	if lv == levelPublic {
+		return nil
+	}
+	if s.auth == nil {
+		sc.Principal = &auth.Principal{}
+	} else {
+		p, err := s.auth.Authenticate(r)
+		if err != nil {
+			return err
+		}
+		sc.Principal = p
+	}
+	if lv == levelAdmin {
+		switch {
+		case s.auth == nil || !s.auth.HasMaster() || s.keys == nil:
+			return auth.ErrNoMaster
+		case !sc.Principal.Master:
+			return auth.ErrMasterOnly
+		}
+		return nil
+	}
+	if s.gate != nil {
+		s.gate.Begin(sc)
+	}
+	return nil
 }
 
 func methodNotAllowed(methods []string) handlerFunc {

@@ -314,6 +314,9 @@ func startGateway(t *testing.T, name string, cfg *config.Config) string {
 	cfg.Server.ShutdownGrace = config.Duration(5 * time.Second)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if cfg.Storage.DataDir == config.DefaultDataDir {
+		cfg.Storage.DataDir = t.TempDir()
+	}
 	gw, err := app.Build(cfg, logger)
 	if err != nil {
 		t.Fatalf("%s gateway: build: %v", name, err)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -438,7 +439,7 @@ func (c *Client) requestOptions(req *openai.ChatCompletionRequest) RequestOption
 			info, _ = c.cfg.Catalog.Lookup(base)
 		}
 	}
-	return RequestOptions{
+	opts := RequestOptions{
 		DefaultMaxTokens: info.DefaultMaxTokens,
 		MaxOutputTokens:  info.MaxOutputTokens,
 		Guardrail:        c.cfg.Guardrail,
@@ -448,6 +449,44 @@ func (c *Client) requestOptions(req *openai.ChatCompletionRequest) RequestOption
 		PromptCaching:     c.cfg.PromptCaching,
 		UnsupportedParams: c.cfg.UnsupportedParams,
 	}
+	if op := req.Operator; op != nil {
+		opts.Guardrail, opts.RequestMetadata = operatorSettings(op, opts.Guardrail, opts.RequestMetadata)
+	}
+	return opts
+}
+
+// operatorSettings applies a virtual key's settings: its guardrail
+// replaces the deployment's (keeping the deployment's trace and stream
+// mode), and its metadata joins the deployment's, whose pairs win; the
+// client's come after both (requestMetadata).
+func operatorSettings(op *openai.Operator, g *GuardrailConfig, md map[string]string) (*GuardrailConfig, map[string]string) {
+	if op.GuardrailID != "" {
+		ng := GuardrailConfig{GuardrailIdentifier: op.GuardrailID, GuardrailVersion: op.GuardrailVersion}
+		if g != nil {
+			ng.Trace, ng.StreamProcessingMode = g.Trace, g.StreamProcessingMode
+		}
+		g = &ng
+	}
+	if len(op.Metadata) > 0 {
+		out := make(map[string]string, len(md)+len(op.Metadata))
+		keys := make([]string, 0, len(op.Metadata))
+		for k := range op.Metadata {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if len(out) < maxMetadataPairs {
+				if mk := metadataString(k); mk != "" {
+					out[mk] = metadataString(op.Metadata[k])
+				}
+			}
+		}
+		for k, v := range md {
+			out[k] = v
+		}
+		md = out
+	}
+	return g, md
 }
 
 // meta is what the answer carries that Bedrock does not send, and how the
