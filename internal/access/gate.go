@@ -150,16 +150,18 @@ func (g *Gate) request(ctx context.Context, p *auth.Principal, a Admission) (rat
 	if out <= 0 && !a.Estimate.NoOutput {
 		out = g.opts.OutputTokenEstimate
 	}
-	req.Tokens = a.Estimate.Prompt + out
+	// Clamped to what the limiter can count: a request asking for more
+	// than any limit can hold is refused as too large, not as an error.
+	req.Tokens = min(a.Estimate.Prompt+max(out, 0), ratelimit.MaxLimit)
 	if l, ok := g.opts.ModelLimits[a.Model]; ok {
-		req.Limits = append(req.Limits, ratelimit.Limit{ID: "model:" + a.Model, RPM: l.RPM, TPM: l.TPM, Concurrency: l.Concurrency})
+		req.Limits = append(req.Limits, ratelimit.Limit{ID: limitID("model:"+a.Model, l.RPM, l.TPM), RPM: l.RPM, TPM: l.TPM, Concurrency: l.Concurrency})
 	}
 	if p == nil || p.Key == nil {
 		return req, nil
 	}
 	k := p.Key
 	if k.RPM > 0 || k.TPM > 0 || k.Concurrency > 0 {
-		req.Limits = append(req.Limits, ratelimit.Limit{ID: "key:" + k.ID, RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency})
+		req.Limits = append(req.Limits, ratelimit.Limit{ID: limitID("key:"+k.ID, k.RPM, k.TPM), RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency})
 	}
 	if k.Budget <= 0 || k.BudgetPeriod == "" {
 		return req, nil
@@ -181,8 +183,16 @@ func (g *Gate) request(ctx context.Context, p *auth.Principal, a Admission) (rat
 		b.Seed = func(ctx context.Context) (usage.NanoUSD, error) { return g.opts.Spend(ctx, id, since) }
 	}
 	req.Budgets = append(req.Budgets, b)
-	req.Cost = cost
+	req.Cost = min(cost, ratelimit.MaxNanoUSD)
 	return req, nil
+}
+
+// limitID names a limit's buckets by what they limit and their sizes, so
+// a changed limit starts from a full bucket at once rather than refilling
+// at the new rate from the old level (a raised limit would otherwise wait
+// out the old one's debt).
+func limitID(base string, rpm, tpm int64) string {
+	return base + ":" + strconv.FormatInt(rpm, 10) + ":" + strconv.FormatInt(tpm, 10)
 }
 
 // worstCost prices a request at the dearest of the route's deployments,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/outcrop/outcrop/internal/auth"
 	"github.com/outcrop/outcrop/internal/openai"
+	"github.com/outcrop/outcrop/internal/ratelimit"
 	"github.com/outcrop/outcrop/internal/store"
 	"github.com/outcrop/outcrop/internal/usage"
 )
@@ -116,9 +117,12 @@ func check(key *store.Key) []string {
 		p = append(p, "name is required: up to 128 characters, no spaces")
 	}
 	for field, n := range map[string]int64{"rpm": key.RPM, "tpm": key.TPM, "concurrency": key.Concurrency} {
-		if n < 0 {
-			p = append(p, field+" must be 0 (no limit) or more")
+		if n < 0 || n > ratelimit.MaxLimit {
+			p = append(p, fmt.Sprintf("%s must be 0 (no limit) up to %d", field, int64(ratelimit.MaxLimit)))
 		}
+	}
+	if key.Budget > ratelimit.MaxNanoUSD {
+		p = append(p, fmt.Sprintf("budget_usd must be at most %.0f", ratelimit.MaxNanoUSD.USD()))
 	}
 	if !ValidPeriod(key.BudgetPeriod) {
 		p = append(p, `budget_period must be "day", "month" or "total"`)

@@ -19,6 +19,10 @@ type Route struct {
 // and '/'.
 const exampleModel = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
 
+// exampleKey is a virtual key's ID, as the admin routes take it (a key's
+// name works too).
+const exampleKey = "key_abc123"
+
 // Routes returns every route the server must serve, in a new slice. Each
 // has a path in the OpenAPI document (TestSpecDocumentsRoutes); a server
 // test can check that its mux answers each Example with something other
@@ -26,7 +30,7 @@ const exampleModel = "arn:aws:bedrock:us-east-1:123456789012:application-inferen
 //
 // The OpenAI routes are served under two prefixes: OpenAI's own and the one
 // aws-samples/bedrock-access-gateway uses, so clients of either work
-// unchanged.
+// unchanged. The admin routes (key management, master key only) have one.
 func Routes() []Route {
 	var routes []Route
 	for _, p := range []string{"/v1", "/api/v1"} {
@@ -38,6 +42,17 @@ func Routes() []Route {
 			Route{"GET", p + "/models/{model}", p + "/models/" + exampleModel},
 		)
 	}
+	const key = "/admin/keys/{key}"
+	routes = append(routes,
+		Route{"POST", "/admin/keys", "/admin/keys"},
+		Route{"GET", "/admin/keys", "/admin/keys"},
+		Route{"GET", key, "/admin/keys/" + exampleKey},
+		Route{"PATCH", key, "/admin/keys/" + exampleKey},
+		Route{"DELETE", key, "/admin/keys/" + exampleKey},
+		Route{"POST", key + "/rotate", "/admin/keys/" + exampleKey + "/rotate"},
+		Route{"POST", key + "/reset-budget", "/admin/keys/" + exampleKey + "/reset-budget"},
+		Route{"GET", key + "/spend", "/admin/keys/" + exampleKey + "/spend"},
+	)
 	return append(routes,
 		Route{"GET", "/health", "/health"},
 		Route{"GET", "/ready", "/ready"},

@@ -27,8 +27,15 @@ func startGateway(t testing.TB, cfg *config.Config) (string, func() error) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	logger := slog.New(slog.DiscardHandler)
-	cfg.Storage.DataDir = t.TempDir()
+	return startGatewayLog(t, cfg, slog.New(slog.DiscardHandler))
+}
+
+// startGatewayLog is startGateway with the gateway's logger given.
+func startGatewayLog(t testing.TB, cfg *config.Config, logger *slog.Logger) (string, func() error) {
+	t.Helper()
+	if cfg.Storage.DataDir == config.DefaultDataDir {
+		cfg.Storage.DataDir = t.TempDir()
+	}
 	gw, err := Build(cfg, logger)
 	if err != nil {
 		t.Fatal(err)

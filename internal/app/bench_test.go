@@ -11,6 +11,7 @@ import (
 	"github.com/outcrop/outcrop/internal/config"
 	"github.com/outcrop/outcrop/internal/provider/bedrock/bedrocktest"
 	"github.com/outcrop/outcrop/internal/provider/openaicompat/openaitest"
+	"github.com/outcrop/outcrop/internal/testservice"
 )
 
 // benchClient is a keep-alive client sized for the benchmark's parallelism.
@@ -152,3 +153,44 @@ func BenchmarkBedrockDirectChat(b *testing.B) {
 func BenchmarkBedrockDirectStream(b *testing.B) {
 	benchPost(b, benchBedrockEmulator(b).URL()+"/model/"+arnEscaper.Replace(haikuID)+"/converse-stream", benchConverse)
 }
+
+// benchRelayKey is benchRelay through a virtual key with every limit and a
+// budget, so the difference from BenchmarkGatewayRelayChat is what
+// authentication, the limiter (in memory, or Redis with redisLimits) and
+// the usage ledger add to a request.
+func benchRelayKey(b *testing.B, redisLimits bool) {
+	b.Helper()
+	emu := openaitest.New(b, openaitest.WithoutRecording())
+	cfg := relayConfig(b, "openai", emu.OpenAIBase(), "", "gpt-4o")
+	cfg.Auth.MasterKey = testMaster
+	if redisLimits {
+		u, prefix := testservice.Redis(b)
+		cfg.Limits.RedisURL, cfg.Limits.RedisPrefix = config.Secret(u), prefix
+	}
+	gw, _ := startGateway(b, cfg)
+	_, secret := createKey(b, gw, `{"name":"bench","rpm":100000000,"tpm":10000000000,"concurrency":100000,"budget_usd":1000000,"budget_period":"month"}`)
+	client := benchClient()
+	url := gw + "/v1/chat/completions"
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("POST", url, bytes.NewReader(benchChat))
+			req.Header.Set("Authorization", "Bearer "+secret)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkGatewayRelayChatKeyMemory(b *testing.B) { benchRelayKey(b, false) }
+func BenchmarkGatewayRelayChatKeyRedis(b *testing.B)  { benchRelayKey(b, true) }

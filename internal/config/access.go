@@ -100,6 +100,10 @@ type Limits struct {
 	Models map[string]RateLimit `yaml:"models"`
 }
 
+// MaxRateLimit is the largest limit the limiter can count (its
+// ratelimit.MaxLimit, kept equal by TestMaxRateLimit in package app).
+const MaxRateLimit = 1 << 50 / 60000
+
 // RateLimit is a set of per-minute limits; zero means no limit.
 type RateLimit struct {
 	// RPM is requests per minute.
@@ -233,9 +237,11 @@ func (v *validator) access() {
 	for _, name := range sortedKeys(c.Limits.Models) {
 		l := c.Limits.Models[name]
 		p := "limits.models." + name
-		nonNegative(v, p+".rpm", l.RPM)
-		nonNegative(v, p+".tpm", l.TPM)
-		nonNegative(v, p+".concurrency", l.Concurrency)
+		for field, n := range map[string]int64{"rpm": l.RPM, "tpm": l.TPM, "concurrency": l.Concurrency} {
+			if n < 0 || n > MaxRateLimit {
+				v.add(p+"."+field, "must be 0 (no limit) up to %d", int64(MaxRateLimit))
+			}
+		}
 	}
 	for _, name := range sortedKeys(c.Prices) {
 		pr := c.Prices[name]

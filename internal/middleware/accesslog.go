@@ -34,6 +34,11 @@ func logRequest(ctx context.Context, logger *slog.Logger, r *http.Request, rec *
 		status = StatusClientClosed
 	}
 	if s.OnDone != nil {
+		// The answer goes out first: settling limits may take a round
+		// trip to Redis, which the client need not wait for.
+		if rec.status != 0 {
+			rec.Flush()
+		}
 		s.OnDone(status)
 	}
 	level := slog.LevelInfo
