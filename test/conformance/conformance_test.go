@@ -112,6 +112,25 @@ models:
     deployments: [{upstream: bedrock}]
 `
 
+// keysConfig is the "keys" gateway: the demo upstream behind a master key,
+// with demo-chat priced (a token costs $0.001) so budgets bite
+// (access.test.mjs).
+const keysConfig = `
+demo:
+  enabled: "true"
+  token_delay: 1ms
+auth:
+  master_key: ${MASTER}
+  key_refresh: 50ms
+storage:
+  ledger_interval: 20ms
+prices:
+  demo-chat: {input: 1000, output: 1000}
+`
+
+// keysMaster is the keys gateway's master key.
+const keysMaster = "sk-conformance-master-1f2e"
+
 func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance: skipped in -short mode")
@@ -136,7 +155,11 @@ func TestConformance(t *testing.T) {
 		"THROTTLED_URL": throttled.URL(),
 	}))
 
+	keys := startGateway(t, "keys", parseConfig(t, keysConfig, map[string]string{"MASTER": keysMaster}))
+
 	runNode(t, node, files, []string{
+		"OUTCROP_KEYS_URL=" + keys,
+		"OUTCROP_KEYS_MASTER=" + keysMaster,
 		"OUTCROP_DEMO_URL=" + demo + "/v1",
 		"OUTCROP_DEMO_API_URL=" + demo + "/api/v1",
 		"OUTCROP_RELAY_URL=" + relay + "/v1",
