@@ -159,3 +159,14 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// isBusy reports SQLite's SQLITE_BUSY or SQLITE_LOCKED, extended codes
+// included.
+func isBusy(err error) bool {
+	var liteErr *sqlite.Error
+	if !errors.As(err, &liteErr) {
+		return false
+	}
+	primary := liteErr.Code() & 0xff
+	return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
+}

@@ -84,7 +84,7 @@ func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err := db.openPools(t); err != nil {
 		return nil, err
 	}
-	if err := db.w.PingContext(ctx); err != nil {
+	if err := db.connect(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", t.redacted, err)
 	}
@@ -126,6 +126,32 @@ func (db *DB) openPools(t target) error {
 	}
 	return nil
 }
+
+// connect opens the first connection. Two processes creating one SQLite
+// file at once race to convert it to WAL, and the loser gets SQLITE_BUSY
+// at once, without the busy timeout (TestConcurrentOpen/sqlite); it tries
+// again for as long as the busy timeout would have waited.
+func (db *DB) connect(ctx context.Context) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	wait := 5 * time.Millisecond
+	for {
+		err := db.w.PingContext(ctx)
+		if err == nil || db.dialect != DialectSQLite || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
+// sqliteBusyTimeout is the busy_timeout of sqlitePragmas.
+const sqliteBusyTimeout = 5 * time.Second
 
 // sqliteReaders is the size of an SQLite file's read pool.
 const sqliteReaders = 8

@@ -26,7 +26,7 @@ func TestParseTarget(t *testing.T) {
 		{"sqlite memory", "sqlite::memory:", DialectSQLite, true, ""},
 		{"file memory", "file::memory:", DialectSQLite, true, ""},
 		{"sqlite path", "sqlite:" + dir + "/a/one.db", DialectSQLite, false, dir + "/a/one.db"},
-		{"sqlite triple slash", "sqlite://" + dir + "/two.db", DialectSQLite, false, dir + "/two.db"},
+		{"sqlite triple slash", "sqlite://" + dir + "/t/two.db", DialectSQLite, false, dir + "/t/two.db"},
 		{"file path", "file:" + dir + "/b/three.db?_pragma=cache_size(-2000)", DialectSQLite, false, dir + "/b/three.db"},
 		{"plain path", dir + "/c/d/four.db", DialectSQLite, false, dir + "/c/d/four.db"},
 		{"odd characters", dir + "/e?#%/five.db", DialectSQLite, false, dir + "/e?#%/five.db"},
