@@ -92,9 +92,13 @@ func TestRoutesIncludeBothPrefixes(t *testing.T) {
 		got = append(got, r.Method+" "+r.Path)
 	}
 	want := []string{
+		"DELETE /admin/keys/{key}",
+		"GET /admin/keys", "GET /admin/keys/{key}", "GET /admin/keys/{key}/spend",
 		"GET /api/v1/models", "GET /api/v1/models/{model}",
 		"GET /docs", "GET /health", "GET /openapi.json", "GET /ready", "GET /redoc",
 		"GET /v1/models", "GET /v1/models/{model}",
+		"PATCH /admin/keys/{key}",
+		"POST /admin/keys", "POST /admin/keys/{key}/reset-budget", "POST /admin/keys/{key}/rotate",
 		"POST /api/v1/chat/completions", "POST /api/v1/completions", "POST /api/v1/embeddings",
 		"POST /v1/chat/completions", "POST /v1/completions", "POST /v1/embeddings",
 	}
