@@ -101,7 +101,7 @@ func (g *Gate) Admit(ctx context.Context, h http.Header, a Admission) error {
 	if t, ok := ticketOf(sc); ok {
 		t.route = a.Route
 	}
-	if !p.ModelAllowed(a.Model) {
+	if !modelAllowed(p, a) {
 		return &openai.Error{
 			Status: http.StatusForbidden, Type: openai.TypePermission, Code: "model_not_allowed",
 			Message: fmt.Sprintf("This API key may not use the model `%s`.", a.Model),
@@ -143,6 +143,13 @@ func (g *Gate) Admit(ctx context.Context, h http.Header, a Admission) error {
 	return nil
 }
 
+// modelAllowed reports whether p may use the model a asks for: by the name
+// asked for (a listed alias) or by the name of the model that serves it
+// (so an alias of a listed model works too).
+func modelAllowed(p *auth.Principal, a Admission) bool {
+	return p.ModelAllowed(a.Model) || (a.Route != nil && p.ModelAllowed(a.Route.Name))
+}
+
 // request builds the limiter's request for a.
 func (g *Gate) request(ctx context.Context, p *auth.Principal, a Admission) (ratelimit.Request, error) {
 	var req ratelimit.Request
@@ -153,8 +160,13 @@ func (g *Gate) request(ctx context.Context, p *auth.Principal, a Admission) (rat
 	// Clamped to what the limiter can count: a request asking for more
 	// than any limit can hold is refused as too large, not as an error.
 	req.Tokens = min(a.Estimate.Prompt+max(out, 0), ratelimit.MaxLimit)
-	if l, ok := g.opts.ModelLimits[a.Model]; ok {
-		req.Limits = append(req.Limits, ratelimit.Limit{ID: limitID("model:"+a.Model, l.RPM, l.TPM), RPM: l.RPM, TPM: l.TPM, Concurrency: l.Concurrency})
+	// Model limits apply to the model served, whatever alias named it.
+	model := a.Model
+	if a.Route != nil && a.Route.Name != "" {
+		model = a.Route.Name
+	}
+	if l, ok := g.opts.ModelLimits[model]; ok {
+		req.Limits = append(req.Limits, ratelimit.Limit{ID: limitID("model:"+model, l.RPM, l.TPM), RPM: l.RPM, TPM: l.TPM, Concurrency: l.Concurrency})
 	}
 	if p == nil || p.Key == nil {
 		return req, nil

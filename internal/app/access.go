@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -63,7 +64,7 @@ func (b *builder) buildAccess() (_ *accessParts, err error) {
 	}()
 	src := masterkey.Source{
 		Key: cfg.Auth.MasterKey.Value(), ParamName: cfg.Auth.MasterKeyParam, SecretARN: cfg.Auth.MasterKeySecret,
-		Region: cfg.Bedrock.Region,
+		Region: masterKeyRegion(cfg),
 	}
 	var master string
 	if src.Configured() {
@@ -110,6 +111,19 @@ func (b *builder) buildAccess() (_ *accessParts, err error) {
 	})
 	p.keys = &access.Keys{DB: p.db, Cache: p.cache}
 	return p, nil
+}
+
+// masterKeyRegion is the region to read the master key in: the one an ARN
+// names (a secret often lives in another region than the models), else
+// the Bedrock region, else the SDK's default.
+func masterKeyRegion(cfg *config.Config) string {
+	for _, id := range []string{cfg.Auth.MasterKeyParam, cfg.Auth.MasterKeySecret} {
+		// arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
+		if parts := strings.SplitN(id, ":", 6); len(parts) == 6 && parts[0] == "arn" && parts[3] != "" {
+			return parts[3]
+		}
+	}
+	return cfg.Bedrock.Region
 }
 
 // spillPath is where usage records go when the database cannot take them

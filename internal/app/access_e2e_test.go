@@ -130,6 +130,30 @@ func TestAuthErrors(t *testing.T) {
 	}
 }
 
+func TestModelListFollowsTheKey(t *testing.T) {
+	base, _ := startGateway(t, accessConfig(t))
+	_, secret := createKey(t, base, `{"name":"lister","models":["demo-chat"]}`)
+	status, _, body := call(t, "GET", base+"/v1/models", secret, "")
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var list struct{ Data []struct{ ID string } }
+	_ = json.Unmarshal(body, &list)
+	var got []string
+	for _, m := range list.Data {
+		got = append(got, m.ID)
+	}
+	if strings.Join(got, ",") != "demo-chat" {
+		t.Errorf("got models %v, want only demo-chat", got)
+	}
+	if status, _, _ := call(t, "GET", base+"/v1/models", testMaster, ""); status != 200 {
+		t.Errorf("master key: got %d", status)
+	}
+	if status, _, _ := call(t, "GET", base+"/v1/models/demo-embed", secret, ""); status != 404 {
+		t.Errorf("GET a model the key may not use: got %d, want 404", status)
+	}
+}
+
 func TestOpenOnLoopbackWithoutMasterKey(t *testing.T) {
 	cfg := demoConfig(time.Nanosecond)
 	base, _ := startGateway(t, cfg)

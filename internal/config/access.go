@@ -251,13 +251,20 @@ func (v *validator) access() {
 			}
 		}
 	}
+	_, fromEnv := c.envFields["cors.allowed_origins"]
 	for i, o := range c.CORS.AllowedOrigins {
 		if o == "*" {
 			continue
 		}
+		path := fmt.Sprintf("cors.allowed_origins[%d]", i)
+		if fromEnv {
+			path = "cors.allowed_origins" // reported under ALLOWED_ORIGINS
+		}
 		p, err := url.Parse(o)
-		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || (p.Path != "" && p.Path != "/") {
-			v.add(fmt.Sprintf("cors.allowed_origins[%d]", i), "invalid origin %q (want scheme://host[:port], like \"https://app.example.com\", or \"*\")", o)
+		// Browsers send the origin without a path, so "https://x/" would
+		// never match: it is refused rather than silently dead.
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Path != "" || p.RawQuery != "" {
+			v.add(path, "invalid origin %q (want scheme://host[:port] with no path or trailing slash, like \"https://app.example.com\", or \"*\")", o)
 		}
 	}
 }
