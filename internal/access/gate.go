@@ -246,16 +246,24 @@ func (t *ticket) done(status int) {
 	sc := t.sc
 	tokens := tokensOf(sc.Usage)
 	cost := t.cost(tokens)
+	charged := tokens.Input + tokens.Output
+	if sc.Usage == nil {
+		charged = 0 // failed before any token: give it all back
+		if t.maybeBilled(status) {
+			// The upstream may have produced tokens it never reported: a
+			// client gone mid-stream, a cut stream, a server that sends
+			// no usage. Keep what was reserved, so that leaving early
+			// saves neither limit nor budget.
+			charged = t.estimate
+			if t.res != nil {
+				cost = t.res.Cost
+			}
+		}
+	}
 	if t.res != nil {
 		// The request's context is over; settling must not be cut by it.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		actual := ratelimit.Actual{Tokens: tokens.Input + tokens.Output, Cost: cost}
-		if sc.Usage == nil && status >= 400 {
-			actual.Tokens = 0 // failed before any token: give it all back
-		} else if sc.Usage == nil {
-			actual.Tokens = t.estimate // no usage reported: keep the estimate
-		}
-		if err := t.g.opts.Limiter.Settle(ctx, t.res, actual); err != nil {
+		if err := t.g.opts.Limiter.Settle(ctx, t.res, ratelimit.Actual{Tokens: charged, Cost: cost}); err != nil {
 			t.g.opts.Logger.Warn("cannot settle rate limits", "request_id", sc.RequestID, "error", err)
 		}
 		cancel()
@@ -279,6 +287,13 @@ func (t *ticket) done(status int) {
 		Cost:             cost,
 		Latency:          time.Since(sc.Start),
 	})
+}
+
+// maybeBilled reports whether the upstream may have charged for the
+// request: a deployment took it, and it did not end in an error the
+// upstream answered (a client that went away, 499, may have been billed).
+func (t *ticket) maybeBilled(status int) bool {
+	return t.sc.Deployment != "" && (status < 400 || status == middleware.StatusClientClosed)
 }
 
 // cost prices the usage at the deployment that served it.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -427,5 +428,43 @@ func TestLedgerFlushedOnShutdown(t *testing.T) {
 func TestMaxRateLimit(t *testing.T) {
 	if config.MaxRateLimit != ratelimit.MaxLimit {
 		t.Errorf("config.MaxRateLimit %d, ratelimit.MaxLimit %d: keep them equal", int64(config.MaxRateLimit), int64(ratelimit.MaxLimit))
+	}
+}
+
+// TestLeavingEarlySavesNothing reads the first event of a stream and hangs
+// up: the upstream's usage never arrives, so the key keeps the whole
+// reservation on its budget instead of getting it back.
+func TestLeavingEarlySavesNothing(t *testing.T) {
+	cfg := accessConfig(t)
+	cfg.Demo.TokenDelay = config.Duration(20 * time.Millisecond)
+	cfg.Prices = map[string]config.Price{"demo-chat": {Input: 1000, Output: 1000}}
+	base, _ := startGateway(t, cfg)
+	_, secret := createKey(t, base, `{"name":"leaver","budget_usd":10,"budget_period":"day"}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/v1/chat/completions",
+		strings.NewReader(`{"model":"demo-chat","stream":true,"max_tokens":40,"messages":[{"role":"user","content":"Tell me a long story"}]}`))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "data: ") {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	cancel()
+	resp.Body.Close()
+	var rep struct {
+		SpentUSD float64 `json:"spent_usd"`
+		Requests int64
+	}
+	waitFor(t, func() bool {
+		_, _, b := call(t, "GET", base+"/admin/keys/leaver/spend", testMaster, "")
+		_ = json.Unmarshal(b, &rep)
+		return rep.Requests >= 1
+	})
+	// The reservation: the prompt estimate and 40 output tokens at $0.001.
+	if rep.SpentUSD < 0.040 {
+		t.Errorf("spent $%.4f after hanging up; want the reservation (at least $0.040) kept", rep.SpentUSD)
 	}
 }

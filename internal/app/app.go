@@ -137,6 +137,11 @@ func runConfigCheck(args []string, env Env) error {
 		return errUsage
 	}
 	cfg, err := loadConfig(path, env.Getenv)
+	if err == nil {
+		// The price table checks what the file's schema cannot: two
+		// entries naming one model.
+		_, err = priceTable(cfg)
+	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %v\n", path, err)
 		return err
