@@ -20,23 +20,24 @@ type backend struct {
 // backends are every kind of database Open supports.
 func backends() []backend {
 	return []backend{
-		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "db", "outcrop.db") }},
+		{"sqlite", func(t *testing.T) string {
+			t.Helper()
+			return "sqlite:" + filepath.Join(t.TempDir(), "db", "outcrop.db")
+		}},
 		{"sqlite-memory", func(*testing.T) string { return "sqlite::memory:" }},
-		{"postgres", func(t *testing.T) string { return testservice.Postgres(t) }},
+		{"postgres", func(t *testing.T) string {
+			t.Helper()
+			return testservice.Postgres(t)
+		}},
 	}
 }
 
-// eachBackend runs body once per backend, as subtests, on a fresh
-// database whose clock is c.
-func eachBackend(t *testing.T, body func(t *testing.T, db *DB, c *clock)) {
+// open opens a fresh database of the backend whose clock is the
+// returned clock.
+func (b backend) open(t *testing.T) (*DB, *clock) {
 	t.Helper()
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			c := newClock()
-			db := openTest(t, b.url(t), Options{Now: c.Now})
-			body(t, db, c)
-		})
-	}
+	c := newClock()
+	return openTest(t, b.url(t), Options{Now: c.Now}), c
 }
 
 // openTest opens url and closes it at the end of the test.

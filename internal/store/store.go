@@ -64,7 +64,9 @@ type DB struct {
 //   - "postgres://..." or "postgresql://..." is PostgreSQL;
 //   - "sqlite:PATH", "file:PATH" or a plain filesystem path is an SQLite
 //     file (its parent directory is created with mode 0700, the file with
-//     mode 0600);
+//     mode 0600). After "sqlite:" or "file:" a '?' starts extra driver
+//     parameters (e.g. "?_pragma=cache_size(-8000)"); a plain path is
+//     taken whole;
 //   - "sqlite::memory:" is an in-memory SQLite database on one shared
 //     connection, for tests.
 func Open(ctx context.Context, url string) (*DB, error) {

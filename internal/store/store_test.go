@@ -236,3 +236,27 @@ func TestLoadMigrations(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenSQLiteSpellings opens files named in each accepted way, odd
+// characters and extra DSN parameters included, and finds the data again.
+func TestOpenSQLiteSpellings(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ name, url, path string }{
+		{"plain path", dir + "/plain.db", dir + "/plain.db"},
+		{"odd characters", dir + "/e?#% x/odd.db", dir + "/e?#% x/odd.db"},
+		{"file with parameters", "file:" + dir + "/p.db?_pragma=cache_size(-4000)", dir + "/p.db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTest(t, tt.url, Options{})
+			if err := db.CreateKey(context.Background(), testKey("key_a")); err != nil {
+				t.Fatalf("CreateKey: %v", err)
+			}
+			again := openTest(t, tt.path, Options{}) // a plain path is taken whole
+
+			if _, err := again.GetKey(context.Background(), "key_a"); err != nil {
+				t.Errorf("GetKey through %s: %v", tt.path, err)
+			}
+		})
+	}
+}

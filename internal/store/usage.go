@@ -41,7 +41,7 @@ func (db *DB) InsertUsage(ctx context.Context, recs []usage.Record) error {
 			for i := range chunk {
 				args = appendUsageRow(args, &chunk[i])
 			}
-			if _, err := tx.ExecContext(ctx, insertUsageSQL(len(chunk)), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, db.insertUsageSQL(len(chunk)), args...); err != nil {
 				return err
 			}
 		}
@@ -53,8 +53,11 @@ func (db *DB) InsertUsage(ctx context.Context, recs []usage.Record) error {
 	return nil
 }
 
-// insertUsageSQL is an INSERT of n rows.
-func insertUsageSQL(n int) string {
+// insertUsageSQL is an INSERT of n rows. It is the one statement with
+// anonymous ? placeholders on SQLite: SQLite looks a $N up in a list of
+// the names seen so far, which makes parsing thousands of them quadratic
+// (a 1000-row INSERT took 0.6 s to prepare), while ? needs no lookup.
+func (db *DB) insertUsageSQL(n int) string {
 	var b strings.Builder
 	b.Grow(80 + n*usageColumnCount*6)
 	b.WriteString("INSERT INTO usage (")
@@ -69,6 +72,10 @@ func insertUsageSQL(n int) string {
 		for col := range usageColumnCount {
 			if col > 0 {
 				b.WriteByte(',')
+			}
+			if db.dialect == DialectSQLite {
+				b.WriteByte('?')
+				continue
 			}
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(p))
@@ -150,6 +157,8 @@ func (db *DB) UsageByModel(ctx context.Context, keyID string, since time.Time) (
 
 // dest lists s's fields in the order of spendColumns.
 func (s *Spend) dest() []any {
-	return []any{&s.Requests, &s.InputTokens, &s.OutputTokens, &s.CacheReadTokens,
-		&s.CacheWriteTokens, (*int64)(&s.Cost)}
+	return []any{
+		&s.Requests, &s.InputTokens, &s.OutputTokens, &s.CacheReadTokens,
+		&s.CacheWriteTokens, (*int64)(&s.Cost),
+	}
 }

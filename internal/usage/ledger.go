@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -362,12 +363,9 @@ func (l *Ledger) spill(recs []Record) error {
 		return fmt.Errorf("spill: %w", err)
 	}
 	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	for i := range recs {
-		if err := enc.Encode(&recs[i]); err != nil {
-			f.Close()
-			return fmt.Errorf("spill: %w", err)
-		}
+	if err := encodeRecords(w, recs); err != nil {
+		f.Close()
+		return fmt.Errorf("spill: %w", err)
 	}
 	if err := errors.Join(w.Flush(), f.Sync()); err != nil {
 		f.Close()
@@ -441,17 +439,25 @@ func readSpill(path string) ([]Record, error) {
 func rewriteSpill(path string, recs []Record) error {
 	tmp := path + ".tmp"
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	for i := range recs {
-		if err := enc.Encode(&recs[i]); err != nil {
-			return fmt.Errorf("rewrite spill file: %w", err)
-		}
+	if err := encodeRecords(&b, recs); err != nil {
+		return fmt.Errorf("rewrite spill file: %w", err)
 	}
 	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("rewrite spill file: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rewrite spill file: %w", err)
+	}
+	return nil
+}
+
+// encodeRecords writes recs as JSON lines, the spill file's format.
+func encodeRecords(w io.Writer, recs []Record) error {
+	enc := json.NewEncoder(w)
+	for i := range recs {
+		if err := enc.Encode(&recs[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
