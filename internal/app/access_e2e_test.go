@@ -319,7 +319,7 @@ func TestCORS(t *testing.T) {
 	cfg.CORS.AllowedOrigins = []string{"https://app.example.com"}
 	base, _ := startGateway(t, cfg)
 	pre := func(origin string) http.Header {
-		req, _ := http.NewRequest("OPTIONS", base+"/v1/chat/completions", nil)
+		req, _ := http.NewRequest(http.MethodOptions, base+"/v1/chat/completions", nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, x-stainless-os")
@@ -328,7 +328,7 @@ func TestCORS(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if origin == "https://app.example.com" && resp.StatusCode != 204 {
+		if origin == "https://app.example.com" && resp.StatusCode != http.StatusNoContent {
 			t.Errorf("preflight: got %d, want 204", resp.StatusCode)
 		}
 		return resp.Header
@@ -441,7 +441,7 @@ func TestLeavingEarlySavesNothing(t *testing.T) {
 	base, _ := startGateway(t, cfg)
 	_, secret := createKey(t, base, `{"name":"leaver","budget_usd":10,"budget_period":"day"}`)
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/v1/chat/completions",
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/chat/completions",
 		strings.NewReader(`{"model":"demo-chat","stream":true,"max_tokens":40,"messages":[{"role":"user","content":"Tell me a long story"}]}`))
 	req.Header.Set("Authorization", "Bearer "+secret)
 	resp, err := http.DefaultClient.Do(req)

@@ -175,7 +175,7 @@ func benchRelayKey(b *testing.B, redisLimits bool) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			req, _ := http.NewRequest("POST", url, bytes.NewReader(benchChat))
+			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(benchChat))
 			req.Header.Set("Authorization", "Bearer "+secret)
 			resp, err := client.Do(req)
 			if err != nil {

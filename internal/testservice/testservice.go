@@ -118,6 +118,7 @@ func Redis(t testing.TB) (redisURL, prefix string) {
 }
 
 func deletePrefix(t testing.TB, opts *redis.Options, prefix string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c := redis.NewClient(opts)

@@ -130,7 +130,7 @@ func start(t *testing.T, i int, cfg, dbURL, redisURL, dataDir string) *replica {
 		resp, err := http.Get(r.base + "/ready")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
+			if resp.StatusCode == http.StatusOK {
 				return r
 			}
 		}
