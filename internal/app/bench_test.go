@@ -31,20 +31,32 @@ func benchRelay(b *testing.B, body []byte, direct bool) {
 		gw, _ := startGateway(b, relayConfig(b, "openai", emu.OpenAIBase(), "", "gpt-4o"))
 		url = gw + "/v1/chat/completions"
 	}
+	benchPost(b, url, "", body)
+}
+
+// benchPost posts body to url from parallel goroutines, with a bearer key
+// when key is set, and fails on any status but 200.
+func benchPost(b *testing.B, url, key string, body []byte) {
+	b.Helper()
 	client := benchClient()
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			if key != "" {
+				req.Header.Set("Authorization", "Bearer "+key)
+			}
+			resp, err := client.Do(req)
 			if err != nil {
 				b.Error(err)
 				return
 			}
-			_, _ = io.Copy(io.Discard, resp.Body)
+			_, err = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Errorf("status %d", resp.StatusCode)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d, read error %v", resp.StatusCode, err)
 				return
 			}
 		}
@@ -112,46 +124,22 @@ func benchBedrockGateway(b *testing.B, srv *bedrocktest.Server) string {
 	return base
 }
 
-// benchPost posts body to url from parallel goroutines and reads each
-// answer whole.
-func benchPost(b *testing.B, target string, body []byte) {
-	b.Helper()
-	client := benchClient()
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			resp, err := client.Post(target, "application/json", bytes.NewReader(body))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, err = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err != nil || resp.StatusCode != http.StatusOK {
-				b.Errorf("status %d, read error %v", resp.StatusCode, err)
-				return
-			}
-		}
-	})
-}
-
 func BenchmarkGatewayBedrockChat(b *testing.B) {
-	benchPost(b, benchBedrockGateway(b, benchBedrockEmulator(b))+"/v1/chat/completions", benchBedrockChat)
+	benchPost(b, benchBedrockGateway(b, benchBedrockEmulator(b))+"/v1/chat/completions", "", benchBedrockChat)
 }
 
 func BenchmarkGatewayBedrockStream(b *testing.B) {
-	benchPost(b, benchBedrockGateway(b, benchBedrockEmulator(b))+"/v1/chat/completions", benchBedrockStream)
+	benchPost(b, benchBedrockGateway(b, benchBedrockEmulator(b))+"/v1/chat/completions", "", benchBedrockStream)
 }
 
 // BenchmarkBedrockDirectChat and BenchmarkBedrockDirectStream measure the
 // emulator alone: an unsigned Converse or ConverseStream call, no gateway.
 func BenchmarkBedrockDirectChat(b *testing.B) {
-	benchPost(b, benchBedrockEmulator(b).URL()+"/model/"+arnEscaper.Replace(haikuID)+"/converse", benchConverse)
+	benchPost(b, benchBedrockEmulator(b).URL()+"/model/"+arnEscaper.Replace(haikuID)+"/converse", "", benchConverse)
 }
 
 func BenchmarkBedrockDirectStream(b *testing.B) {
-	benchPost(b, benchBedrockEmulator(b).URL()+"/model/"+arnEscaper.Replace(haikuID)+"/converse-stream", benchConverse)
+	benchPost(b, benchBedrockEmulator(b).URL()+"/model/"+arnEscaper.Replace(haikuID)+"/converse-stream", "", benchConverse)
 }
 
 // benchRelayKey is benchRelay through a virtual key with every limit and a
@@ -169,27 +157,7 @@ func benchRelayKey(b *testing.B, redisLimits bool) {
 	}
 	gw, _ := startGateway(b, cfg)
 	_, secret := createKey(b, gw, `{"name":"bench","rpm":100000000,"tpm":10000000000,"concurrency":100000,"budget_usd":1000000,"budget_period":"month"}`)
-	client := benchClient()
-	url := gw + "/v1/chat/completions"
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(benchChat))
-			req.Header.Set("Authorization", "Bearer "+secret)
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Errorf("status %d", resp.StatusCode)
-				return
-			}
-		}
-	})
+	benchPost(b, gw+"/v1/chat/completions", secret, benchChat)
 }
 
 func BenchmarkGatewayRelayChatKeyMemory(b *testing.B) { benchRelayKey(b, false) }
