@@ -86,9 +86,12 @@ func (s KeySpec) apply(key *store.Key, now time.Time) error {
 	}
 	if s.ExpiresIn != nil {
 		d, err := time.ParseDuration(*s.ExpiresIn)
-		if err != nil || d <= 0 {
-			problems = append(problems, `expires_in must be a positive duration like "720h"`)
-		} else {
+		switch {
+		case *s.ExpiresIn == "never":
+			key.ExpiresAt = time.Time{}
+		case err != nil || d <= 0:
+			problems = append(problems, `expires_in must be a positive duration like "720h", or "never"`)
+		default:
 			key.ExpiresAt = now.Add(d)
 		}
 	}
@@ -114,7 +117,7 @@ func set[T any](field *T, v *T) {
 func check(key *store.Key) []string {
 	var p []string
 	if strings.TrimSpace(key.Name) == "" || len(key.Name) > 128 || strings.ContainsAny(key.Name, " \t\r\n") {
-		p = append(p, "name is required: up to 128 characters, no spaces")
+		p = append(p, "name is required: up to 128 bytes, no spaces")
 	}
 	for field, n := range map[string]int64{"rpm": key.RPM, "tpm": key.TPM, "concurrency": key.Concurrency} {
 		if n < 0 || n > ratelimit.MaxLimit {
@@ -285,7 +288,8 @@ type ModelSpend struct {
 }
 
 // Spend reports a key's spend from the ledger, over its current budget
-// period (all time for a key without a budget). Records still buffered in
+// period (all time for a key that never had a period). Requests that
+// named no model (GET /v1/models) are under "(no model)". Records still buffered in
 // a ledger writer are not counted until written (at most
 // storage.ledger_interval later).
 func (k *Keys) Spend(ctx context.Context, idOrName string) (*SpendReport, error) {
@@ -308,8 +312,12 @@ func (k *Keys) Spend(ctx context.Context, idOrName string) (*SpendReport, error)
 	var total usage.NanoUSD
 	for _, m := range slices.Sorted(maps.Keys(byModel)) {
 		s := byModel[m]
+		name := m
+		if name == "" {
+			name = "(no model)"
+		}
 		tc := TokenCounts{Input: s.InputTokens, Output: s.OutputTokens, CacheRead: s.CacheReadTokens, CacheWrite: s.CacheWriteTokens}
-		r.ByModel[m] = ModelSpend{Requests: s.Requests, SpentUSD: s.Cost.USD(), Tokens: tc}
+		r.ByModel[name] = ModelSpend{Requests: s.Requests, SpentUSD: s.Cost.USD(), Tokens: tc}
 		r.Requests += s.Requests
 		r.Tokens.Input += tc.Input
 		r.Tokens.Output += tc.Output

@@ -468,3 +468,36 @@ func TestLeavingEarlySavesNothing(t *testing.T) {
 		t.Errorf("spent $%.4f after hanging up; want the reservation (at least $0.040) kept", rep.SpentUSD)
 	}
 }
+
+func TestKeyHeadersAndExpiry(t *testing.T) {
+	base, _ := startGateway(t, accessConfig(t))
+	_, secret := createKey(t, base, `{"name":"expiring","expires_at":"2020-01-01T00:00:00Z"}`)
+	send := func(h map[string]string) int {
+		req, _ := http.NewRequest(http.MethodPost, base+"/v1/chat/completions", strings.NewReader(demoChatBody))
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := send(map[string]string{"Authorization": "Bearer " + secret}); got != 401 {
+		t.Errorf("expired key: got %d, want 401", got)
+	}
+	if status, _, body := call(t, "PATCH", base+"/admin/keys/expiring", testMaster, `{"expires_in":"never"}`); status != 200 || !bytes.Contains(body, []byte(`"expires_at":null`)) {
+		t.Fatalf("clear expiry: %d %s", status, body)
+	}
+	for name, h := range map[string]map[string]string{
+		"bearer":                    {"Authorization": "Bearer " + secret},
+		"api-key":                   {"Api-Key": secret},
+		"x-api-key":                 {"X-Api-Key": secret},
+		"api-key beside Basic auth": {"Authorization": "Basic dXNlcjpwdw==", "Api-Key": secret},
+	} {
+		if got := send(h); got != 200 {
+			t.Errorf("%s: got %d, want 200", name, got)
+		}
+	}
+}

@@ -118,12 +118,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 
 // presentedKey returns the key r carries, or "".
 func presentedKey(r *http.Request) string {
+	// Another scheme (Basic from a proxy in front, say) is not a key:
+	// the other headers are looked at then.
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, token, ok := strings.Cut(h, " ")
 		if ok && strings.EqualFold(scheme, "Bearer") {
 			return strings.TrimSpace(token)
 		}
-		return ""
 	}
 	if v := r.Header.Get("Api-Key"); v != "" {
 		return strings.TrimSpace(v)

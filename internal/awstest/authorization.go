@@ -1,7 +1,6 @@
 package awstest
 
 import (
-	"net/http"
 	"regexp"
 	"strings"
 )
@@ -40,9 +39,4 @@ func ParseAuthorization(h string) (Authorization, error) {
 		AccessKeyID: m[1], Date: m[2], Region: m[3], Service: m[4],
 		SignedHeaders: strings.Split(m[5], ";"), Signature: m[6],
 	}, nil
-}
-
-// RequestAuthorization parses r's Authorization header.
-func RequestAuthorization(r *http.Request) (Authorization, error) {
-	return ParseAuthorization(r.Header.Get("Authorization"))
 }

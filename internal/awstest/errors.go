@@ -62,3 +62,17 @@ func (e *Error) Unwrap() error { return e.Err }
 func refuse(reason error, code, msg string) *Error {
 	return &Error{Err: reason, Code: code, Message: msg}
 }
+
+// Refusal returns err as an *Error: nil for nil, the *Error err wraps, or
+// else an InvalidSignatureException wrapping err, so that an emulator
+// mapping Verify's errors fails closed.
+func Refusal(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return refuse(err, CodeInvalidSignature, MsgInvalidSignature)
+}

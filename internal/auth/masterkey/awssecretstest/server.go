@@ -156,7 +156,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := Recorded{Target: r.Header.Get("X-Amz-Target"), Header: r.Header.Clone(), Body: body}
 	op, known := lookupOperation(rec.Target)
 	scope, e := s.authenticate(r, body, op.service)
-	rec.Service, rec.Region, rec.AccessKeyID = scope.service, scope.region, scope.accessKeyID
+	rec.Service, rec.Region, rec.AccessKeyID = scope.Service, scope.Region, scope.AccessKeyID
 	var a answer
 	switch {
 	case e != nil:
