@@ -119,3 +119,16 @@ func newRequest(key string) *httptestRequest {
 	r.Header.Set("Authorization", "Bearer "+key)
 	return &httptestRequest{req: r}
 }
+
+// BenchmarkAuthenticate is the cost of authenticating a request with a
+// virtual key among 10,000: a hash and a map lookup.
+func BenchmarkAuthenticate(b *testing.B) {
+	a, secret := keyed(b, 10000)
+	r := newRequest(secret).req
+	b.ReportAllocs()
+	for b.Loop() {
+		if p, err := a.Authenticate(r); err != nil || p.Key == nil {
+			b.Fatal("the key was not accepted", err)
+		}
+	}
+}
