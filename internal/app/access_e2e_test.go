@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/outcrop/outcrop/internal/config"
+	"github.com/outcrop/outcrop/internal/provider/bedrock/bedrocktest"
 	"github.com/outcrop/outcrop/internal/ratelimit"
 	"github.com/outcrop/outcrop/internal/store"
 )
@@ -498,6 +499,43 @@ func TestKeyHeadersAndExpiry(t *testing.T) {
 	} {
 		if got := send(h); got != 200 {
 			t.Errorf("%s: got %d, want 200", name, got)
+		}
+	}
+}
+
+// TestKeySettingsReachBedrock checks that a virtual key's metadata and
+// guardrail go to Bedrock with its chat and legacy completion requests,
+// ahead of the client's own metadata.
+func TestKeySettingsReachBedrock(t *testing.T) {
+	srv := bedrocktest.New(t)
+	base, _ := startBedrockGatewayWith(t, srv, nil, func(c *config.Config) {
+		c.Auth.MasterKey = testMaster
+		c.Storage.DataDir = t.TempDir()
+	})
+	_, secret := createKey(t, base, `{"name":"attributed","metadata":{"team":"red","cost_center":"42"},`+
+		`"guardrail_id":"gr-key-1","guardrail_version":"3"}`)
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"` + haikuID + `","metadata":{"team":"blue","app":"x"},"messages":[{"role":"user","content":"Hi"}]}`},
+		{"/v1/completions", `{"model":"` + haikuID + `","prompt":"Hi","max_tokens":5}`},
+	} {
+		status, _, body := call(t, http.MethodPost, base+tc.path, secret, tc.body)
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d %s", tc.path, status, body)
+		}
+		var sent struct {
+			RequestMetadata map[string]string `json:"requestMetadata"`
+			GuardrailConfig struct {
+				GuardrailIdentifier, GuardrailVersion string
+			} `json:"guardrailConfig"`
+		}
+		if err := json.Unmarshal(lastRequest(t, srv).Body, &sent); err != nil {
+			t.Fatal(err)
+		}
+		if sent.RequestMetadata["team"] != "red" || sent.RequestMetadata["cost_center"] != "42" {
+			t.Errorf("%s: requestMetadata %v, want the key's team=red and cost_center=42", tc.path, sent.RequestMetadata)
+		}
+		if g := sent.GuardrailConfig; g.GuardrailIdentifier != "gr-key-1" || g.GuardrailVersion != "3" {
+			t.Errorf("%s: guardrail %+v, want the key's", tc.path, g)
 		}
 	}
 }

@@ -102,9 +102,12 @@ func (c *KeyCache) applyLocked(k *store.Key) {
 		delete(c.byHash, old)
 	}
 	var d Digest
-	if copy(d[:], k.Hash) != len(d) {
-		return // not a digest: cannot match any presented key
+	if len(k.Hash) != len(d) {
+		// Not a digest: it cannot match any presented key (copy's count
+		// alone would let a longer hash in, cut to its first 32 bytes).
+		return
 	}
+	copy(d[:], k.Hash)
 	c.byHash[d] = k
 	c.hashOf[k.ID] = d
 }

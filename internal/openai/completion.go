@@ -31,6 +31,8 @@ type CompletionRequest struct {
 	// when it rewrites Model to a deployment's upstream model ID. A
 	// translating provider answers with this name, as the client knows it.
 	ClientModel string `json:"-"`
+	// Operator is what the gateway attached (see ChatCompletionRequest).
+	Operator *Operator `json:"-"`
 }
 
 // IncludeUsage reports whether the client asked for the usage chunk.

@@ -126,6 +126,7 @@ func (s *Server) completions() handlerFunc {
 			return p.Raw, p.Usage
 		},
 		estimate: access.EstimateCompletion,
+		operator: func(q *openai.CompletionRequest, op *openai.Operator) { q.Operator = op },
 	})
 }
 

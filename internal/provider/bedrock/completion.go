@@ -124,6 +124,7 @@ func ToChatCompletions(req *openai.CompletionRequest) ([]*openai.ChatCompletionR
 			FrequencyPenalty: req.FrequencyPenalty,
 			Seed:             req.Seed,
 			User:             req.User,
+			Operator:         req.Operator,
 		}
 	}
 	return out, nil
