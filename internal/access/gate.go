@@ -155,7 +155,7 @@ func (g *Gate) request(ctx context.Context, p *auth.Principal, a Admission) (rat
 	var req ratelimit.Request
 	out := a.Estimate.MaxOutput
 	if out <= 0 && !a.Estimate.NoOutput {
-		out = g.opts.OutputTokenEstimate
+		out = g.outputCap(a.Route)
 	}
 	// Clamped to what the limiter can count: a request asking for more
 	// than any limit can hold is refused as too large, not as an error.
@@ -205,6 +205,40 @@ func (g *Gate) request(ctx context.Context, p *auth.Principal, a Admission) (rat
 // out the old one's debt).
 func limitID(base string, rpm, tpm int64) string {
 	return base + ":" + strconv.FormatInt(rpm, 10) + ":" + strconv.FormatInt(tpm, 10)
+}
+
+// OutputCapper is a provider that knows the output cap it sends when a
+// request sets none (the Bedrock client: the model table's
+// default_max_tokens).
+type OutputCapper interface {
+	DefaultMaxTokens(model string) int
+}
+
+// outputCap is the most output a request without max_tokens can get on
+// the route: the largest cap its deployments send, or
+// Options.OutputTokenEstimate for those that send none (an OpenAI-style
+// upstream then allows up to the model's limit, which only it knows).
+func (g *Gate) outputCap(rt *provider.Route) int64 {
+	var most int64
+	if rt == nil {
+		return g.opts.OutputTokenEstimate
+	}
+	for _, d := range rt.Deployments {
+		c, ok := d.Provider.(OutputCapper)
+		if !ok {
+			most = max(most, g.opts.OutputTokenEstimate)
+			continue
+		}
+		if n := int64(c.DefaultMaxTokens(d.Model)); n > 0 {
+			most = max(most, n)
+		} else {
+			most = max(most, g.opts.OutputTokenEstimate)
+		}
+	}
+	if most == 0 {
+		most = g.opts.OutputTokenEstimate
+	}
+	return most
 }
 
 // worstCost prices a request at the dearest of the route's deployments,

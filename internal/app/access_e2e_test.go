@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -537,5 +538,27 @@ func TestKeySettingsReachBedrock(t *testing.T) {
 		if g := sent.GuardrailConfig; g.GuardrailIdentifier != "gr-key-1" || g.GuardrailVersion != "3" {
 			t.Errorf("%s: guardrail %+v, want the key's", tc.path, g)
 		}
+	}
+}
+
+// TestReservationUsesTheModelsOutputCap sends a request without
+// max_tokens on a key whose TPM is below the default estimate (4096): it
+// fits because Bedrock will be sent the model's own default_max_tokens
+// (50), which the reservation uses, and the answer's usage then settles.
+func TestReservationUsesTheModelsOutputCap(t *testing.T) {
+	srv := bedrocktest.New(t)
+	base, _ := startBedrockGatewayWith(t, srv, nil, func(c *config.Config) {
+		c.Auth.MasterKey = testMaster
+		c.Storage.DataDir = t.TempDir()
+		c.Bedrock.ModelsInfo = append(c.Bedrock.ModelsInfo, config.BedrockModelInfo{Prefix: haikuID, DefaultMaxTokens: 50})
+	})
+	_, secret := createKey(t, base, `{"name":"small-tpm","tpm":1000}`)
+	status, h, body := call(t, http.MethodPost, base+"/v1/chat/completions", secret, string(chatBody(haikuID, "Hi", "")))
+	if status != http.StatusOK {
+		t.Fatalf("got %d %s; want the 50-token cap to fit a TPM of 1000", status, body)
+	}
+	// 1000 less the prompt's few tokens and the 50 reserved for output.
+	if got, err := strconv.Atoi(h.Get("X-Ratelimit-Remaining-Tokens")); err != nil || got < 900 || got >= 950 {
+		t.Errorf("x-ratelimit-remaining-tokens %q, want 900..949", h.Get("X-Ratelimit-Remaining-Tokens"))
 	}
 }

@@ -430,6 +430,13 @@ func (c *Client) converseBody(req *openai.ChatCompletionRequest) ([]byte, error)
 	return body, nil
 }
 
+// DefaultMaxTokens is the output cap sent to Bedrock for model when a
+// request sets none, so that the gateway's budget reservation for such a
+// request is the cap the answer really has (access.OutputCapper).
+func (c *Client) DefaultMaxTokens(model string) int {
+	return c.requestOptions(&openai.ChatCompletionRequest{Model: model}).DefaultMaxTokens
+}
+
 // requestOptions is what translating req needs beyond it: the model's
 // catalogue entry and the deployment's settings.
 func (c *Client) requestOptions(req *openai.ChatCompletionRequest) RequestOptions {
