@@ -227,10 +227,7 @@ func (v *validator) access() {
 	nonNegative(v, "storage.ledger_batch", c.Storage.LedgerBatch)
 	nonNegative(v, "storage.ledger_interval", c.Storage.LedgerInterval)
 	if u := c.Limits.RedisURL.Value(); u != "" {
-		p, err := url.Parse(u)
-		if err != nil || (p.Scheme != "redis" && p.Scheme != "rediss" && p.Scheme != "unix") {
-			v.add("limits.redis_url", "want a redis://, rediss:// or unix:// URL")
-		}
+		v.redisURL("limits.redis_url", u)
 	}
 	nonNegative(v, "limits.lease_ttl", c.Limits.LeaseTTL)
 	nonNegative(v, "limits.output_token_estimate", c.Limits.OutputTokenEstimate)
@@ -266,5 +263,12 @@ func (v *validator) access() {
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Path != "" || p.RawQuery != "" {
 			v.add(path, "invalid origin %q (want scheme://host[:port] with no path or trailing slash, like \"https://app.example.com\", or \"*\")", o)
 		}
+	}
+}
+
+func (v *validator) redisURL(path, u string) {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "redis" && p.Scheme != "rediss" && p.Scheme != "unix") {
+		v.add(path, "want a redis://, rediss:// or unix:// URL")
 	}
 }

@@ -63,6 +63,13 @@ type Config struct {
 	Prices map[string]Price `yaml:"prices"`
 	// CORS is which browser origins may call the API. Closed by default.
 	CORS CORS `yaml:"cors"`
+	// Retrieval is the stores, retrieval models and context source
+	// (retrieval.go).
+	Retrieval Retrieval `yaml:"retrieval"`
+	// Native is the native API: /chat, /generate, /prompt, /process.
+	Native Native `yaml:"native"`
+	// EmbeddingCache caches embeddings of /chat and retrieval.
+	EmbeddingCache EmbeddingCache `yaml:"embedding_cache"`
 
 	// loadProblems are what Load found but could not store in a field (an
 	// unset ${VAR}, an unparsable OUTCROP_* value). Validate reports them
@@ -283,6 +290,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Demo.TokenDelay, DefaultDemoTokenDelay)
 	c.Bedrock.applyDefaults()
 	c.applyAccessDefaults()
+	c.applyRetrievalDefaults()
 	for i := range c.Upstreams {
 		u := &c.Upstreams[i]
 		setDefault(&u.Type, TypeOpenAI)

@@ -46,7 +46,7 @@ func EnvNames() []string {
 		EnvAWSRegion, EnvAWSDefaultRegion, EnvDefaultModel, EnvDefaultEmbeddingModel,
 		EnvCrossRegionInference, EnvApplicationInferenceProfiles, EnvPromptCaching,
 		EnvAPIKey, EnvAPIKeyParam, EnvAPIKeySecret, EnvAllowedOrigins, EnvDatabaseURL, EnvRedisURL,
-		EnvDataDir, EnvAuthRequired,
+		EnvDataDir, EnvAuthRequired, EnvGuardrailID, EnvGuardrailVersion,
 	}
 }
 
@@ -61,6 +61,7 @@ func (c *Config) applyOverrides(getenv func(string) string) {
 	c.overrideString(getenv, EnvDemo, "demo.enabled", (*string)(&c.Demo.Enabled))
 	c.bedrockOverrides(getenv)
 	c.accessOverrides(getenv)
+	c.retrievalOverrides(getenv)
 	if v := getenv(EnvMaxBodyBytes); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -154,6 +155,7 @@ func (c *Config) expandReferences(getenv func(string) string) {
 	b.ControlEndpoint = c.expandField("bedrock.control_endpoint", b.ControlEndpoint, getenv)
 	b.APIKey = Secret(c.expandField("bedrock.api_key", b.APIKey.Value(), getenv))
 	c.expandAccessReferences(getenv)
+	c.expandRetrievalReferences(getenv)
 	for i := range c.Upstreams {
 		u := &c.Upstreams[i]
 		p := fmt.Sprintf("upstreams[%d]", i)

@@ -149,6 +149,30 @@ func TestLoadFull(t *testing.T) {
 		},
 		Prices: map[string]Price{"llama3.1:8b": {Input: 0.1, Output: 0.2, CacheRead: 0.01, CacheWrite: 0.125}},
 		CORS:   CORS{AllowedOrigins: []string{"https://app.example.com"}},
+		Retrieval: Retrieval{
+			EmbeddingModel: "titan-embed",
+			Stores: []RetrievalStore{
+				{
+					Name: "docs", Type: StoreLocal, TopK: 5, MinScore: 0.2, Path: "/srv/docs.idx", Metric: "cosine",
+					ChunkTokens: 300, ChunkOverlap: 30, Reload: DefaultIndexReload,
+				},
+				{
+					Name: "wiki", Type: StoreKendra, TopK: 4, IndexID: "0a1b2c3d-4e5f", Region: "eu-west-1",
+					AttributeFilter: map[string]any{"EqualsTo": map[string]any{"Key": "_language_code", "Value": map[string]any{"StringValue": "en"}}},
+				},
+				{
+					Name: "kb", Type: StoreBedrockKB, TopK: 4, KnowledgeBaseID: "KB12345678", SearchType: "HYBRID",
+					Filter: map[string]any{"equals": map[string]any{"key": "team", "value": "docs"}},
+				},
+			},
+			Models: []RetrievalModel{{Name: "docs-claude", Model: "claude-sonnet", Store: "docs", Insert: "user"}},
+			Context: ContextSource{
+				KeyPrefix: "ctx:", TTL: Duration(time.Hour),
+				DynamoDB: DynamoDBSource{Table: "contexts", KeyAttribute: "user_id", KeyType: "S", ContextAttribute: "context"},
+			},
+		},
+		Native:         Native{ChatModel: "claude-sonnet", PromptModels: []string{"claude-sonnet", "gpt-4o"}, PromptTimeout: Duration(30 * time.Second)},
+		EmbeddingCache: EmbeddingCache{Backend: "memory", MaxBytes: 1048576, TTL: DefaultEmbedCacheTTL},
 	}
 	if diff := cmp.Diff(want, got, ignoreLoadState); diff != "" {
 		t.Errorf("Parse(full.txtar) (-want +got):\n%s", diff)
@@ -178,6 +202,12 @@ func TestDefault(t *testing.T) {
 		Auth:    Auth{Required: "auto", KeyRefresh: Duration(250 * time.Millisecond)},
 		Storage: Storage{DataDir: "outcrop-data", LedgerBatch: 500, LedgerInterval: Duration(time.Second)},
 		Limits:  Limits{RedisPrefix: "outcrop:", LeaseTTL: Duration(10 * time.Minute), OutputTokenEstimate: 4096},
+		Retrieval: Retrieval{Context: ContextSource{
+			KeyPrefix: "context:", TTL: Duration(10 * time.Minute),
+			DynamoDB: DynamoDBSource{KeyAttribute: "id", KeyType: "S", ContextAttribute: "context"},
+		}},
+		Native:         Native{PromptTimeout: Duration(time.Minute)},
+		EmbeddingCache: EmbeddingCache{Backend: "auto", MaxBytes: 64 << 20, TTL: Duration(24 * time.Hour)},
 	}
 	if diff := cmp.Diff(want, Default(), ignoreLoadState); diff != "" {
 		t.Errorf("Default() (-want +got):\n%s", diff)

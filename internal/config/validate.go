@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 	v.bedrock()
 	v.imageFetch()
 	v.access()
+	v.retrieval()
 	if len(v.problems) == 0 {
 		return nil
 	}
