@@ -1,6 +1,9 @@
 package access
 
 import (
+	"encoding/json"
+	"math"
+
 	"github.com/outcrop/outcrop/internal/openai"
 )
 
@@ -102,3 +105,44 @@ func EstimateEmbedding(req *openai.EmbeddingRequest) Estimate {
 	prompt += int64(len(req.Input.Tokens)+bytesPerToken-1) / bytesPerToken
 	return Estimate{Prompt: prompt, NoOutput: true}
 }
+
+// nativeOutputCaps are where native InvokeModel bodies set their output
+// cap, per family (wire.md section 4): Anthropic, Mistral, Cohere, AI21
+// and OpenAI-shaped bodies "max_tokens"; Llama "max_gen_len"; Titan
+// textGenerationConfig.maxTokenCount; Nova inferenceConfig.max_new_tokens
+// (also maxTokens); OpenAI's newer "max_completion_tokens".
+var nativeOutputCaps = [][]string{
+	{"max_tokens"}, {"max_completion_tokens"}, {"max_gen_len"}, {"max_new_tokens"},
+	{"textGenerationConfig", "maxTokenCount"}, {"inferenceConfig", "max_new_tokens"},
+	{"inferenceConfig", "maxTokens"},
+}
+
+// EstimateNative estimates a model-native body's tokens: its size for the
+// prompt (the text is in there, with some JSON framing that errs high) and
+// its own output cap where the family puts one.
+func EstimateNative(body []byte) Estimate {
+	e := Estimate{Prompt: int64(len(body)+bytesPerToken-1) / bytesPerToken}
+	var doc map[string]any
+	if json.Unmarshal(body, &doc) != nil {
+		return e
+	}
+	for _, path := range nativeOutputCaps {
+		var v any = doc
+		for _, k := range path {
+			m, ok := v.(map[string]any)
+			if !ok {
+				v = nil
+				break
+			}
+			v = m[k]
+		}
+		if n, ok := v.(float64); ok && n > 0 {
+			e.MaxOutput = max(e.MaxOutput, int64(min(n, math.MaxInt32)))
+		}
+	}
+	return e
+}
+
+// EstimateText estimates a plain prompt's tokens (the native /generate and
+// /prompt).
+func EstimateText(s string) Estimate { return Estimate{Prompt: textTokens(s) + messageOverhead} }

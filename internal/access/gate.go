@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/outcrop/outcrop/internal/auth"
@@ -97,50 +98,65 @@ func (g *Gate) Begin(sc *middleware.Scope) {
 // reservation is settled when the request ends (Scope.OnDone).
 func (g *Gate) Admit(ctx context.Context, h http.Header, a Admission) error {
 	sc := middleware.ScopeFrom(ctx)
-	p := sc.Principal
 	if t, ok := ticketOf(sc); ok {
 		t.route = a.Route
 	}
+	res, tokens, err := g.charge(ctx, h, sc.Principal, a)
+	if err != nil || res == nil {
+		return err
+	}
+	if t, ok := ticketOf(sc); ok {
+		t.res, t.estimate = res, tokens
+	} else {
+		// No Begin: settle at once would undo the charge, so hold it till
+		// the end anyway.
+		t := &ticket{g: g, sc: sc, res: res, route: a.Route, estimate: tokens}
+		sc.OnDone, sc.Ticket = t.done, t
+	}
+	return nil
+}
+
+// charge checks a against p's models, limits and budget and the model's
+// limits, and reserves what a may use. It returns the reservation (nil
+// when nothing limits p) and the tokens reserved.
+func (g *Gate) charge(ctx context.Context, h http.Header, p *auth.Principal, a Admission) (*ratelimit.Reservation, int64, error) {
 	if !modelAllowed(p, a) {
-		return &openai.Error{
+		return nil, 0, &openai.Error{
 			Status: http.StatusForbidden, Type: openai.TypePermission, Code: "model_not_allowed",
 			Message: fmt.Sprintf("This API key may not use the model `%s`.", a.Model),
 		}
 	}
 	if p != nil && p.Master {
-		return nil
+		return nil, 0, nil
 	}
 	req, err := g.request(ctx, p, a)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if len(req.Limits) == 0 && len(req.Budgets) == 0 {
-		return nil
+		return nil, 0, nil
 	}
 	dec, res, err := g.opts.Limiter.Allow(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, 0, ctx.Err()
 		}
 		g.opts.Logger.Error("rate limiter unavailable", "error", err)
-		return &openai.Error{
+		return nil, 0, &openai.Error{
 			Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "rate_limiter_unavailable",
 			Message: "The rate limiter cannot be reached, so the request was not sent. Please retry.",
 		}
 	}
-	setHeaders(h, dec)
+	if h != nil {
+		setHeaders(h, dec)
+	}
 	if !dec.Allowed {
-		return denial(h, dec, a.Model, p)
+		if h == nil {
+			h = http.Header{}
+		}
+		return nil, 0, denial(h, dec, a.Model, p)
 	}
-	if t, ok := ticketOf(sc); ok {
-		t.res, t.route, t.estimate = res, a.Route, req.Tokens
-	} else if res != nil {
-		// No Begin: settle at once would undo the charge, so hold it till
-		// the end anyway.
-		t := &ticket{g: g, sc: sc, res: res, route: a.Route, estimate: req.Tokens}
-		sc.OnDone, sc.Ticket = t.done, t
-	}
-	return nil
+	return res, req.Tokens, nil
 }
 
 // modelAllowed reports whether p may use the model a asks for: by the name
@@ -265,6 +281,8 @@ type ticket struct {
 	res      *ratelimit.Reservation
 	route    *provider.Route
 	estimate int64
+	// parts counts the parts admitted under this request's ticket.
+	parts atomic.Int32
 }
 
 // ticketOf finds the ticket Begin installed. The Scope holds OnDone only,
@@ -275,15 +293,34 @@ func ticketOf(sc *middleware.Scope) (*ticket, bool) {
 }
 
 // done settles the reservation with the real usage and writes the ledger
-// record.
+// record. A request made of parts (AdmitPart) has its parts recorded
+// instead, unless none was admitted.
 func (t *ticket) done(status int) {
 	sc := t.sc
-	tokens := tokensOf(sc.Usage)
-	cost := t.cost(tokens)
+	if t.parts.Load() > 0 {
+		return
+	}
+	t.finish(outcome{usage: sc.Usage, model: sc.Model, deployment: sc.Deployment, stream: sc.Stream, status: status})
+}
+
+// outcome is how one upstream call ended.
+type outcome struct {
+	usage             *openai.Usage
+	model, deployment string
+	stream            bool
+	status            int
+}
+
+// finish settles the ticket's reservation for o and writes its ledger
+// record.
+func (t *ticket) finish(o outcome) {
+	sc := t.sc
+	tokens := tokensOf(o.usage)
+	cost := t.cost(o.deployment, tokens)
 	charged := tokens.Input + tokens.Output
-	if sc.Usage == nil {
+	if o.usage == nil {
 		charged = 0 // failed before any token: give it all back
-		if t.maybeBilled(status) {
+		if maybeBilled(o) {
 			// The upstream may have produced tokens it never reported: a
 			// client gone mid-stream, a cut stream, a server that sends
 			// no usage. Keep what was reserved, so that leaving early
@@ -309,11 +346,11 @@ func (t *ticket) done(status int) {
 		Time:             sc.Start,
 		RequestID:        sc.RequestID,
 		KeyID:            sc.Principal.KeyID(),
-		Model:            sc.Model,
-		Deployment:       sc.Deployment,
+		Model:            o.model,
+		Deployment:       o.deployment,
 		Route:            sc.Route,
-		Status:           status,
-		Stream:           sc.Stream,
+		Status:           o.status,
+		Stream:           o.stream,
 		InputTokens:      tokens.Input,
 		OutputTokens:     tokens.Output,
 		CacheReadTokens:  tokens.CacheRead,
@@ -323,20 +360,20 @@ func (t *ticket) done(status int) {
 	})
 }
 
-// maybeBilled reports whether the upstream may have charged for the
-// request: a deployment took it, and it did not end in an error the
-// upstream answered (a client that went away, 499, may have been billed).
-func (t *ticket) maybeBilled(status int) bool {
-	return t.sc.Deployment != "" && (status < 400 || status == middleware.StatusClientClosed)
+// maybeBilled reports whether the upstream may have charged for a call: a
+// deployment took it, and it did not end in an error the upstream
+// answered (a client that went away, 499, may have been billed).
+func maybeBilled(o outcome) bool {
+	return o.deployment != "" && (o.status < 400 || o.status == middleware.StatusClientClosed)
 }
 
 // cost prices the usage at the deployment that served it.
-func (t *ticket) cost(tokens usage.Tokens) usage.NanoUSD {
-	if t.g.opts.Prices == nil || t.route == nil || t.sc.Deployment == "" {
+func (t *ticket) cost(deployment string, tokens usage.Tokens) usage.NanoUSD {
+	if t.g.opts.Prices == nil || t.route == nil || deployment == "" {
 		return 0
 	}
 	for _, d := range t.route.Deployments {
-		if d.Name == t.sc.Deployment {
+		if d.Name == deployment {
 			if pr, ok := t.g.opts.Prices.Lookup(d.Model); ok {
 				return pr.Cost(tokens)
 			}

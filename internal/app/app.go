@@ -44,6 +44,7 @@ Usage:
   outcrop serve [--addr HOST:PORT] [--config FILE] [--log-file FILE]
   outcrop config check [FILE]
   outcrop keys create|list|show|update|revoke|rotate|reset-budget ...
+  outcrop index build|query --store NAME ...
   outcrop version
 
 With no configuration, "outcrop serve" serves a built-in demo upstream on
@@ -68,6 +69,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return runConfigCheck(args[2:], env)
 	case "keys":
 		return runKeys(ctx, args[1:], env)
+	case "index":
+		return runIndex(ctx, args[1:], env)
 	case "version", "--version", "-v":
 		fmt.Fprintln(env.Stdout, "outcrop", Version())
 		return nil

@@ -49,12 +49,18 @@ type Gateway struct {
 	background []func(context.Context)
 	// access is keys, limits and the ledger.
 	access *accessParts
+	// native is the native API's stores and context source.
+	native *nativeParts
 }
 
 // Close flushes the usage ledger and closes the database and Redis
 // connections. Serve calls it on the way out; a Gateway that was built
 // but never served must be closed by its builder.
 func (g *Gateway) Close(ctx context.Context) error {
+	if g.native != nil {
+		g.native.close()
+		g.native = nil
+	}
 	if g.access == nil {
 		return nil
 	}
@@ -75,27 +81,9 @@ func Build(cfg *config.Config, logger *slog.Logger) (*Gateway, error) {
 // whatever getenv says.) With Bedrock discovery on, it lists the models
 // before returning, for up to 30 seconds.
 func BuildEnv(ctx context.Context, cfg *config.Config, logger *slog.Logger, getenv func(string) string) (*Gateway, error) {
-	b := &builder{ctx: ctx, cfg: cfg, logger: logger, getenv: getenv, catalog: bedrockCatalog(cfg.Bedrock.ModelsInfo), images: imageFetcher(cfg.ImageFetch)}
-	set, err := b.routeSet()
+	gw, b, err := buildRoutes(ctx, cfg, logger, getenv)
 	if err != nil {
 		return nil, err
-	}
-	live := &liveRouter{}
-	gw := &Gateway{Config: cfg, Router: live, Demo: cfg.DemoEnabled()}
-	if cfg.BedrockEnabled() {
-		// The first listing installs its router through OnChange.
-		if err := b.startDiscovery(gw, live, set); err != nil {
-			return nil, err
-		}
-	}
-	if live.p.Load() == nil {
-		// No discovery, or nothing discovered yet (the default models are
-		// served by the Bedrock client even then).
-		router, err := set.router(nil)
-		if err != nil {
-			return nil, err
-		}
-		live.p.Store(router)
 	}
 	ap, err := b.buildAccess()
 	if err != nil {
@@ -103,8 +91,15 @@ func BuildEnv(ctx context.Context, cfg *config.Config, logger *slog.Logger, gete
 	}
 	gw.access = ap
 	gw.background = append(gw.background, ap.cache.Run)
+	np, err := b.buildNative(gw.Router, ap.redis)
+	if err != nil {
+		_ = gw.Close(ctx)
+		return nil, err
+	}
+	gw.native = np
+	gw.background = append(gw.background, np.background...)
 	gw.Server = server.New(server.Options{
-		Router:         live,
+		Router:         gw.Router,
 		Logger:         logger,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
 		Heartbeat:      cfg.Server.Heartbeat.Std(),
@@ -113,8 +108,38 @@ func BuildEnv(ctx context.Context, cfg *config.Config, logger *slog.Logger, gete
 		Gate:           ap.gate,
 		Keys:           ap.keys,
 		AllowedOrigins: cfg.CORS.AllowedOrigins,
+		Native:         np.native,
+		Augment:        np.augment,
 	})
 	return gw, nil
+}
+
+// buildRoutes builds the providers and the router (with Bedrock discovery
+// when it is on): what serving and the index CLI share.
+func buildRoutes(ctx context.Context, cfg *config.Config, logger *slog.Logger, getenv func(string) string) (*Gateway, *builder, error) {
+	b := &builder{ctx: ctx, cfg: cfg, logger: logger, getenv: getenv, catalog: bedrockCatalog(cfg.Bedrock.ModelsInfo), images: imageFetcher(cfg.ImageFetch)}
+	set, err := b.routeSet()
+	if err != nil {
+		return nil, nil, err
+	}
+	live := &liveRouter{}
+	gw := &Gateway{Config: cfg, Router: live, Demo: cfg.DemoEnabled()}
+	if cfg.BedrockEnabled() {
+		// The first listing installs its router through OnChange.
+		if err := b.startDiscovery(gw, live, set); err != nil {
+			return nil, nil, err
+		}
+	}
+	if live.p.Load() == nil {
+		// No discovery, or nothing discovered yet (the default models are
+		// served by the Bedrock client even then).
+		router, err := set.router(nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		live.p.Store(router)
+	}
+	return gw, b, nil
 }
 
 // builder holds what building a gateway needs.
@@ -170,6 +195,15 @@ func (b *builder) routeSet() (*routeSet, error) {
 	}
 	for a, target := range cfg.Aliases {
 		aliases[a] = target
+	}
+	// A retrieval model routes like an alias of the model that answers
+	// (an alias's target when it names an alias).
+	for _, m := range cfg.Retrieval.Models {
+		target := m.Model
+		if t, ok := aliases[target]; ok {
+			target = t
+		}
+		aliases[m.Name] = target
 	}
 	if cfg.DemoEnabled() {
 		d := demo.New(demo.Config{TokenDelay: cfg.Demo.TokenDelay.Std()})

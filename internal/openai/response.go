@@ -19,6 +19,9 @@ type ChatCompletionResponse struct {
 	// BedrockTrace is an extension: Bedrock's trace object (guardrail
 	// assessments) as Bedrock sent it, when the request asked for one.
 	BedrockTrace json.RawMessage `json:"amazon_bedrock_trace,omitempty"`
+	// Sources is an extension: the passages a retrieval model put into the
+	// prompt (see retrieval.Hit).
+	Sources json.RawMessage `json:"sources,omitempty"`
 
 	// Raw, when set, is the response exactly as an OpenAI-compatible
 	// upstream sent it; it is written to the client instead of the typed
@@ -94,6 +97,9 @@ type ChatCompletionChunk struct {
 	// BedrockTrace is an extension: Bedrock's trace object, on the usage
 	// chunk of a stream whose request asked for one.
 	BedrockTrace json.RawMessage `json:"amazon_bedrock_trace,omitempty"`
+	// Sources is an extension: a retrieval model's passages, on the chunk
+	// that carries the finish reason.
+	Sources json.RawMessage `json:"sources,omitempty"`
 
 	// Raw, when set, is the chunk's JSON exactly as an OpenAI-compatible
 	// upstream sent it. Only Usage is then decoded from it; Choices stays

@@ -75,3 +75,7 @@ type ContextSource interface {
 // ErrBadQuery reports a query a store cannot run (an empty text, a vector
 // of the wrong size). Callers map it to 400.
 var ErrBadQuery = errors.New("retrieval: bad query")
+
+// ErrNotReady reports a store that cannot answer yet (a local index that
+// has not been built). Callers map it to 503.
+var ErrNotReady = errors.New("retrieval: store not ready")

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/outcrop/outcrop/internal/access"
@@ -32,6 +33,12 @@ type endpoint[Q any, P any, C chunk] struct {
 	// operator attaches a virtual key's settings; nil when the operation
 	// has none to take.
 	operator func(Q, *openai.Operator)
+	// augment puts a retrieval model's context into the request and
+	// returns the sources to attach (nil for other models); sources and
+	// sourcesStream attach them. Nil for operations without retrieval.
+	augment       func(context.Context, Q) (Q, json.RawMessage, error)
+	sources       func(P, json.RawMessage) (P, error)
+	sourcesStream func(provider.Stream[C], json.RawMessage) provider.Stream[C]
 }
 
 func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFunc {
@@ -54,11 +61,20 @@ func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFun
 		if err := admit(r.Context(), s, w, e, req, model, rt); err != nil {
 			return err
 		}
+		var sources json.RawMessage
+		if e.augment != nil {
+			if req, sources, err = e.augment(r.Context(), req); err != nil {
+				return err
+			}
+		}
 		if stream && e.open != nil {
 			st, out, err := e.open(r.Context(), rt, req)
 			noteOutcome(w, sc, out)
 			if err != nil {
 				return err
+			}
+			if sources != nil {
+				st = e.sourcesStream(st, sources)
 			}
 			return relay(w, r, st, includeUsage, s.heartbeat)
 		}
@@ -66,6 +82,11 @@ func serveEndpoint[Q, P any, C chunk](s *Server, e endpoint[Q, P, C]) handlerFun
 		noteOutcome(w, sc, out)
 		if err != nil {
 			return err
+		}
+		if sources != nil {
+			if resp, err = e.sources(resp, sources); err != nil {
+				return err
+			}
 		}
 		raw, usage := e.result(resp)
 		sc.Usage = usage
@@ -110,6 +131,11 @@ func (s *Server) chatCompletions() handlerFunc {
 		},
 		estimate: access.EstimateChat,
 		operator: func(q *openai.ChatCompletionRequest, op *openai.Operator) { q.Operator = op },
+		augment:  s.augmentChat,
+		sources:  withSources,
+		sourcesStream: func(st provider.ChatStream, src json.RawMessage) provider.ChatStream {
+			return &sourcesStream{ChatStream: st, sources: src}
+		},
 	})
 }
 

@@ -68,6 +68,12 @@ type Options struct {
 	Keys *access.Keys
 	// AllowedOrigins are the CORS origins ("*" for any); none by default.
 	AllowedOrigins []string
+	// Native turns on the native API (/chat, /generate, /models, /prompt,
+	// /process); nil leaves those paths unknown (404).
+	Native *Native
+	// Augment are the retrieval models of the OpenAI chat route, by public
+	// name; nil for none.
+	Augment map[string]*Augmentation
 }
 
 // Server is the HTTP handler of the gateway.
@@ -81,6 +87,8 @@ type Server struct {
 	auth      *auth.Authenticator
 	gate      *access.Gate
 	keys      *access.Keys
+	native    *Native
+	augment   map[string]*Augmentation
 }
 
 // New returns a Server for opts.
@@ -88,6 +96,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		router: opts.Router, logger: opts.Logger, maxBody: opts.MaxBodyBytes,
 		auth: opts.Auth, gate: opts.Gate, keys: opts.Keys,
+		native: opts.Native, augment: opts.Augment,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -163,6 +172,7 @@ func (s *Server) routes() []route {
 		)
 	}
 	rs = append(rs, s.adminRoutes()...)
+	rs = append(rs, s.nativeRoutes()...)
 	return append(rs,
 		route{"GET", "/health", s.health, levelPublic},
 		route{"GET", "/ready", s.ready, levelPublic},

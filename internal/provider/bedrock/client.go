@@ -290,8 +290,13 @@ func (c *Client) Call(ctx context.Context, op Operation, modelID string, body []
 	if isStreaming(op) {
 		return nil, c.t.wrap(errStreamingOp)
 	}
+	return c.call(ctx, &outRequest{op: op, modelID: modelID, body: body, hash: c.t.auth.prepare(body)})
+}
+
+// call is Call for a prepared request.
+func (c *Client) call(ctx context.Context, r *outRequest) (*Response, error) {
 	cl := c.t.newCall(ctx)
-	resp, err := c.t.send(cl, &outRequest{op: op, modelID: modelID, body: body, hash: c.t.auth.prepare(body)})
+	resp, err := c.t.send(cl, r)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +327,11 @@ func (c *Client) Stream(ctx context.Context, op Operation, modelID string, body 
 	if !isStreaming(op) {
 		return nil, c.t.wrap(errNotStreamingOp)
 	}
-	r := &outRequest{op: op, modelID: modelID, body: body, hash: c.t.auth.prepare(body), stream: true}
+	return c.stream(ctx, &outRequest{op: op, modelID: modelID, body: body, hash: c.t.auth.prepare(body), stream: true})
+}
+
+// stream is Stream for a prepared request.
+func (c *Client) stream(ctx context.Context, r *outRequest) (*EventStream, error) {
 	start := c.t.retry.now()
 	deadline, _ := ctx.Deadline()
 	for attempt := 1; ; attempt++ {

@@ -127,6 +127,10 @@ type outRequest struct {
 	body    []byte
 	hash    string // from authenticator.prepare
 	stream  bool
+	// header holds extra request headers (InvokeModel's guardrail
+	// bindings, wire.md §1.2), set after the defaults and signed with
+	// them.
+	header http.Header
 }
 
 // failure is a failed attempt: the error for the caller, and whether and
@@ -209,6 +213,9 @@ func (t *transport) newRequest(ctx context.Context, r *outRequest) *http.Request
 		h["Accept"] = []string{contentEventStream}
 	default:
 		h["Accept"] = []string{contentJSON}
+	}
+	for k, v := range r.header {
+		h[k] = v
 	}
 	req := &http.Request{
 		Method: http.MethodPost, URL: u, Host: u.Host, Header: h,

@@ -57,7 +57,7 @@ func (s *Server) invokeStream(tgt target, nat *nativeRequest, rep Reply) *respon
 		return finish(r, rep)
 	}
 	evs := rep.Events
-	if evs == nil && nat.family != familyAnthropic && nat.family != familyLlama {
+	if evs == nil && nat.family != familyAnthropic && nat.family != familyLlama && !isTextFamily(nat.family) {
 		return s.errorResponse(noCanned(nat.modelID))
 	}
 	if evs == nil {
@@ -91,6 +91,9 @@ func (s *Server) generateNative(nat *nativeRequest, rep Reply) (generation, Usag
 
 // nativeAnswer is the whole InvokeModel body, in pieces to join.
 func nativeAnswer(tgt target, nat *nativeRequest, g generation, u Usage) []string {
+	if isTextFamily(nat.family) {
+		return []string{string(textAnswer(tgt, nat, g, u))}
+	}
 	if nat.family == familyLlama {
 		return []string{string(mustJSON(llamaChunk{
 			Generation: g.text, PromptTokens: &u.InputTokens,
@@ -103,14 +106,18 @@ func nativeAnswer(tgt target, nat *nativeRequest, g generation, u Usage) []strin
 }
 
 // nativeChunks are the native stream chunks (each one JSON document) of
-// the answer: Anthropic's Messages stream events, or Llama's generation
-// pieces, the last with amazon-bedrock-invocationMetrics.
+// the answer: Anthropic's Messages stream events, Llama's generation
+// pieces or a text family's chunks (textChunks), the last with
+// amazon-bedrock-invocationMetrics.
 func nativeChunks(tgt target, nat *nativeRequest, g generation, u Usage) []string {
 	metrics := fmt.Sprintf(`{"inputTokenCount":%d,"outputTokenCount":%d,"invocationLatency":%d,"firstByteLatency":%d}`,
 		u.InputTokens, u.OutputTokens, LatencyMs, LatencyMs/2)
 	pieces := Pieces(g.text)
 	if nat.family == familyLlama {
 		return llamaChunks(pieces, g, u, metrics)
+	}
+	if isTextFamily(nat.family) {
+		return textChunks(tgt, nat, g, u, metrics)
 	}
 	out := []string{
 		fmt.Sprintf(`{"type":"message_start","message":{"id":%s,"type":"message","role":"assistant","model":%s,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":%d,"output_tokens":1}}}`,

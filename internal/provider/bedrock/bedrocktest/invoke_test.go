@@ -290,14 +290,14 @@ func TestConverseDocuments(t *testing.T) {
 }
 
 func TestInvokeModelWithoutCannedBody(t *testing.T) {
-	const nova = "amazon.nova-lite-v1:0"
-	const novaBody = `{"messages":[{"role":"user","content":[{"text":"hi"}]}]}`
-	s := bedrocktest.New(t, bedrocktest.WithReplies(bedrocktest.Reply{Operation: bedrocktest.OpInvokeModel, Body: []byte(`{"output":{}}`)}))
-	out, err := invoke(t, s, nova, novaBody)
+	const writer = "writer.palmyra-x5-v1:0" // a family without canned bodies
+	const writerBody = `{"messages":[{"role":"user","content":"hi"}]}`
+	s := bedrocktest.New(t, bedrocktest.WithAnyModel(), bedrocktest.WithReplies(bedrocktest.Reply{Operation: bedrocktest.OpInvokeModel, Body: []byte(`{"output":{}}`)}))
+	out, err := invoke(t, s, writer, writerBody)
 	if err != nil || string(out.Body) != `{"output":{}}` {
 		t.Errorf("scripted: %s %v", out.Body, err)
 	}
-	if _, err := invoke(t, s, nova, novaBody); !as[*types.ValidationException](err) {
+	if _, err := invoke(t, s, writer, writerBody); !as[*types.ValidationException](err) {
 		t.Errorf("unscripted: got %v, want ValidationException", err)
 	}
 	_, err = runtimeClient(s).InvokeModelWithResponseStream(ctx(t), &bedrockruntime.InvokeModelWithResponseStreamInput{

@@ -15,6 +15,9 @@ type nativeRequest struct {
 	inputTokens int
 	maxTokens   int
 	stops       []string
+	// chat is set for a text family's chat request (messages, or Cohere
+	// Command R's message) rather than a prompt.
+	chat bool
 	// Embeddings: the texts, the vector size, whether to normalise and
 	// the requested types (Titan embeddingTypes, Cohere embedding_types).
 	texts     []string
@@ -48,9 +51,12 @@ func parseNative(modelID string, body []byte) (*nativeRequest, *Error) {
 		e = nat.nova(obj)
 	case familyLlama:
 		e = nat.llama(obj)
+	case familyMistral, familyTitanText, familyNova, familyCohere, familyChoices, familyDeepSeek:
+		e = nat.text(obj, body)
 	default:
-		// No canned answer for this family (Nova, Mistral...): a scripted
-		// reply may still answer; count the words of every string.
+		// No canned answer for this family (Writer, an imported
+		// model...): a scripted reply may still answer; count the words
+		// of every string.
 		nat.inputTokens = atLeastOne(stringWords(obj))
 	}
 	return nat, e

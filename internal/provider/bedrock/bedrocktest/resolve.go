@@ -78,7 +78,8 @@ func (s *Server) anyModel(id string) FoundationModel {
 	}
 }
 
-// Model families with canned InvokeModel bodies.
+// Model families with canned InvokeModel bodies (the text families
+// besides Anthropic and Llama are in native_text.go).
 const (
 	familyAnthropic   = "anthropic"
 	familyTitanEmbed  = "titan-embed"
@@ -103,6 +104,18 @@ func family(modelID string) string {
 		return familyCohereEmbed
 	case strings.HasPrefix(modelID, "meta.llama"):
 		return familyLlama
+	case strings.HasPrefix(modelID, "mistral."):
+		return familyMistral
+	case strings.HasPrefix(modelID, "amazon.titan-text"), strings.HasPrefix(modelID, "amazon.titan-tg1"):
+		return familyTitanText
+	case strings.HasPrefix(modelID, "amazon.nova"):
+		return familyNova
+	case strings.HasPrefix(modelID, "cohere.command"):
+		return familyCohere
+	case strings.HasPrefix(modelID, "ai21."), strings.HasPrefix(modelID, "openai."), strings.HasPrefix(modelID, "qwen."):
+		return familyChoices
+	case strings.HasPrefix(modelID, "deepseek."):
+		return familyDeepSeek
 	}
 	return ""
 }
