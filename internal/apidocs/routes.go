@@ -30,7 +30,8 @@ const exampleKey = "key_abc123"
 //
 // The OpenAI routes are served under two prefixes: OpenAI's own and the one
 // aws-samples/bedrock-access-gateway uses, so clients of either work
-// unchanged. The admin routes (key management, master key only) have one.
+// unchanged. The admin routes (key management, master key only) and the
+// native API's routes have one.
 func Routes() []Route {
 	var routes []Route
 	for _, p := range []string{"/v1", "/api/v1"} {
@@ -52,6 +53,13 @@ func Routes() []Route {
 		Route{"POST", key + "/rotate", "/admin/keys/" + exampleKey + "/rotate"},
 		Route{"POST", key + "/reset-budget", "/admin/keys/" + exampleKey + "/reset-budget"},
 		Route{"GET", key + "/spend", "/admin/keys/" + exampleKey + "/spend"},
+	)
+	routes = append(routes,
+		Route{"POST", "/chat", "/chat"},
+		Route{"POST", "/generate", "/generate"},
+		Route{"GET", "/models", "/models"},
+		Route{"POST", "/prompt", "/prompt"},
+		Route{"POST", "/process", "/process"},
 	)
 	return append(routes,
 		Route{"GET", "/health", "/health"},

@@ -95,11 +95,12 @@ func TestRoutesIncludeBothPrefixes(t *testing.T) {
 		"DELETE /admin/keys/{key}",
 		"GET /admin/keys", "GET /admin/keys/{key}", "GET /admin/keys/{key}/spend",
 		"GET /api/v1/models", "GET /api/v1/models/{model}",
-		"GET /docs", "GET /health", "GET /openapi.json", "GET /ready", "GET /redoc",
+		"GET /docs", "GET /health", "GET /models", "GET /openapi.json", "GET /ready", "GET /redoc",
 		"GET /v1/models", "GET /v1/models/{model}",
 		"PATCH /admin/keys/{key}",
 		"POST /admin/keys", "POST /admin/keys/{key}/reset-budget", "POST /admin/keys/{key}/rotate",
 		"POST /api/v1/chat/completions", "POST /api/v1/completions", "POST /api/v1/embeddings",
+		"POST /chat", "POST /generate", "POST /process", "POST /prompt",
 		"POST /v1/chat/completions", "POST /v1/completions", "POST /v1/embeddings",
 	}
 	sort.Strings(got)
@@ -202,6 +203,65 @@ func TestSpecErrorResponses(t *testing.T) {
 		responses := obj(t, op, "responses")
 		for _, status := range want {
 			checkErrorResponse(t, doc, responses, r.Method+" "+r.Path+" "+status, status)
+		}
+	}
+}
+
+// nativeRoutes are the native API's operations, which TestSpecNative
+// checks as TestSpecErrorResponses checks the OpenAI ones.
+var nativeRoutes = []string{"POST /chat", "POST /generate", "GET /models", "POST /prompt", "POST /process"}
+
+// TestSpecNative checks that every native operation is tagged Native,
+// documents the error statuses the handlers return (each with the error
+// envelope and the x-request-id header), and has a request example.
+func TestSpecNative(t *testing.T) {
+	doc := decodeSpec(t)
+	paths := obj(t, doc, "paths")
+	for _, route := range nativeRoutes {
+		method, path, _ := strings.Cut(route, " ")
+		op := obj(t, obj(t, paths, path), strings.ToLower(method))
+		if diff := cmp.Diff([]any{"Native"}, op["tags"]); diff != "" {
+			t.Errorf("%s: tags mismatch (-want +got):\n%s", route, diff)
+		}
+		want := []string{"401", "500"}
+		if method == http.MethodPost {
+			want = []string{"400", "401", "413", "429", "500", "502", "503", "504"}
+		}
+		responses := obj(t, op, "responses")
+		for _, status := range want {
+			checkErrorResponse(t, doc, responses, route+" "+status, status)
+		}
+		if method != http.MethodPost {
+			continue
+		}
+		body := obj(t, obj(t, deref(t, doc, obj(t, op, "requestBody")), "content"), "application/json")
+		if body["example"] == nil && body["examples"] == nil {
+			t.Errorf("%s: the request body has no example", route)
+		}
+	}
+}
+
+// TestSpecNativeStream checks that /chat documents its NDJSON stream
+// beside its JSON answers.
+func TestSpecNativeStream(t *testing.T) {
+	doc := decodeSpec(t)
+	op := obj(t, obj(t, obj(t, doc, "paths"), "/chat"), "post")
+	content := obj(t, deref(t, doc, obj(t, obj(t, op, "responses"), "200")), "content")
+	for _, media := range []string{"application/json", "application/x-ndjson"} {
+		if _, found := content[media]; !found {
+			t.Errorf("/chat 200 has no %s content", media)
+		}
+	}
+}
+
+// TestSpecChatSources checks the retrieval models' extension field on both
+// shapes of a chat answer.
+func TestSpecChatSources(t *testing.T) {
+	schemas := obj(t, obj(t, decodeSpec(t), "components"), "schemas")
+	for _, name := range []string{"ChatCompletionResponse", "ChatCompletionChunk"} {
+		sources := obj(t, obj(t, obj(t, schemas, name), "properties"), "sources")
+		if ref := obj(t, sources, "items")["$ref"]; ref != "#/components/schemas/RetrievalHit" {
+			t.Errorf("%s.sources items are %v, want RetrievalHit", name, ref)
 		}
 	}
 }

@@ -83,18 +83,18 @@ func (s *localStore) check(ix *vectorindex.Index) error {
 func (s *localStore) Retrieve(ctx context.Context, q retrieval.Query) ([]retrieval.Hit, error) {
 	if err := s.open(); err != nil {
 		if s.loaded() {
-			return nil, fmt.Errorf("%w: %v", retrieval.ErrNotReady, err)
+			return nil, fmt.Errorf("%w: %w", retrieval.ErrNotReady, err)
 		}
 		if notBuilt(err) {
 			return nil, fmt.Errorf("%w: its index %s is not built yet (run `outcrop index build --store %s PATH...`)", retrieval.ErrNotReady, s.path, s.name)
 		}
-		return nil, fmt.Errorf("%w: %v", retrieval.ErrNotReady, err)
+		return nil, fmt.Errorf("%w: %w", retrieval.ErrNotReady, err)
 	}
 	s.mu.Lock()
 	h, r := s.h, s.r
 	s.mu.Unlock()
 	if err := s.check(h.Current()); err != nil {
-		return nil, fmt.Errorf("%w: %v", retrieval.ErrNotReady, err)
+		return nil, fmt.Errorf("%w: %w", retrieval.ErrNotReady, err)
 	}
 	return r.Retrieve(ctx, q)
 }

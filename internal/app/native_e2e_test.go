@@ -128,7 +128,7 @@ func TestNativeChatErrors(t *testing.T) {
 		{"payload not an object", `{"model":"demo-chat","payload":"hi"}`, 400, "invalid_type"},
 		{"wrong type", `{"model":5,"payload":{}}`, 400, "invalid_type"},
 		{"not Bedrock", `{"model":"demo-chat","payload":{"prompt":"x"}}`, 400, "unsupported_model"},
-		{"unknown model", `{"model":"nope","payload":{"prompt":"x"}}`, 404, "model_not_found"},
+		{"unknown model", `{"model":"nope","payload":{"prompt":"x"}}`, 400, "model_not_found"},
 		{"embed without text", `{"mode":"embed"}`, 400, "missing_required_parameter"},
 		{"embed empty text", `{"mode":"embed","text":""}`, 400, "invalid_value"},
 		{"embed stream", `{"mode":"embed","text":"a","stream":true}`, 400, "invalid_value"},

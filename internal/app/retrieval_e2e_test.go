@@ -351,7 +351,9 @@ func newContextEnv(t *testing.T) *contextEnv {
 	if err != nil {
 		t.Fatalf("create table: %v", err)
 	}
-	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
+	t.Cleanup(func() {
+		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
 	return &contextEnv{table: name, redisURL: redisURL, prefix: prefix, dynamo: client, endpoint: endpoint}
 }
 
@@ -367,8 +369,8 @@ func (e *contextEnv) put(t *testing.T, user, text string) {
 
 // promptAnswerJSON is /prompt's body.
 type promptAnswerJSON struct {
-	Answers     map[string]string `json:"answers"`
-	Errors      map[string]struct {
+	Answers map[string]string `json:"answers"`
+	Errors  map[string]struct {
 		Message string `json:"message"`
 		Code    string `json:"code"`
 	} `json:"errors"`

@@ -88,7 +88,7 @@ func (s *Server) nativeInvoke(w http.ResponseWriter, r *http.Request, req *nativ
 	ctx := r.Context()
 	sc := middleware.ScopeFrom(ctx)
 	sc.Model, sc.Stream = model, req.Stream
-	rt, err := s.router.LookupFor(provider.UseChat, model)
+	rt, err := s.strictModel(r, "model", model)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,9 @@ func (s *Server) nativeInvoke(w http.ResponseWriter, r *http.Request, req *nativ
 	}
 	sc.Usage = ans.Usage
 	resp := nativeAnswer{Answer: ans.Text, Usage: ans.Usage, Model: model, StopReason: ans.StopReason}
-	if ans.Format == "" {
+	if ans.Format == "" || ans.Text == "" {
+		// An unknown body shape, or an answer without text (a tool call):
+		// the model's own answer is the only one.
 		resp.Raw = ans.Raw
 	}
 	return writeJSON(w, resp)
@@ -238,7 +240,7 @@ func (s *Server) nativeEmbed(w http.ResponseWriter, r *http.Request, req *native
 	ctx := r.Context()
 	sc := middleware.ScopeFrom(ctx)
 	sc.Model = model
-	rt, err := s.router.LookupFor(provider.UseEmbedding, model)
+	rt, err := s.strictModel(r, "model", model)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) error {
 		return paramError("prompt", "missing_required_parameter", "Missing required parameter: 'prompt'.")
 	}
 	if req.TopK < 0 || req.TopK > 100 {
-		return paramError("top_k", "invalid_value", "Invalid 'top_k': expected 1 to 100, got %d.", req.TopK)
+		return paramError("top_k", "invalid_value", "Invalid 'top_k': expected 1 to 100 (or 0 for the store's own), got %d.", req.TopK)
 	}
 	model := req.LLMName
 	if model == "" {
@@ -114,7 +114,7 @@ func retrieve(ctx context.Context, st *Store, q retrieval.Query) ([]retrieval.Hi
 	case errors.Is(err, retrieval.ErrBadQuery):
 		return nil, apiError(http.StatusBadRequest, "invalid_query", "The store %q cannot run this query: %s.", st.Name, strings.TrimPrefix(err.Error(), "retrieval: "))
 	case errors.Is(err, retrieval.ErrNotReady):
-		return nil, apiError(http.StatusServiceUnavailable, "store_not_ready", "The store %q is not ready: %s.", st.Name, strings.TrimPrefix(err.Error(), "retrieval: "))
+		return nil, apiError(http.StatusServiceUnavailable, "store_not_ready", "The store %q is not ready: %s.", st.Name, strings.TrimPrefix(err.Error(), retrieval.ErrNotReady.Error()+": "))
 	}
 	code := ""
 	var coded interface{ ErrorCode() string }

@@ -76,6 +76,11 @@ func (s *Server) prompt(w http.ResponseWriter, r *http.Request) error {
 		return ctx.Err()
 	}
 	if len(res.Answers) == 0 {
+		for _, k := range []string{"Retry-After", "Retry-After-Ms", "X-Should-Retry"} {
+			if v := res.refused.Get(k); v != "" {
+				w.Header().Set(k, v)
+			}
+		}
 		return res.failure()
 	}
 	res.ContextUsed = used
@@ -94,9 +99,6 @@ func (s *Server) promptModels(r *http.Request, asked []string) ([]string, []*pro
 	if len(models) == 0 {
 		return nil, nil, paramError("models", "missing_required_parameter", "Missing required parameter: 'models' (no native.prompt_models is configured).")
 	}
-	if len(models) > maxPromptModels {
-		return nil, nil, paramError("models", "invalid_value", "Invalid 'models': at most %d models, got %d.", maxPromptModels, len(models))
-	}
 	seen := map[string]bool{}
 	var names []string
 	var routes []*provider.Route
@@ -114,6 +116,9 @@ func (s *Server) promptModels(r *http.Request, asked []string) ([]string, []*pro
 		}
 		names = append(names, m)
 		routes = append(routes, rt)
+	}
+	if len(names) > maxPromptModels {
+		return nil, nil, paramError("models", "invalid_value", "Invalid 'models': at most %d models, got %d.", maxPromptModels, len(names))
 	}
 	return names, routes, nil
 }
@@ -151,6 +156,9 @@ type fanOut struct {
 	// statuses are the failed models' statuses, for the answer when all
 	// failed.
 	statuses map[string]int
+	// refused holds the headers of the last model a limit refused
+	// (Retry-After...), sent only when every model failed.
+	refused http.Header
 }
 
 // askAll sends one request per model at once, each under the native
@@ -188,12 +196,19 @@ func (s *Server) askAll(ctx context.Context, w http.ResponseWriter, models []str
 		creq := build(model)
 		var part *access.Part
 		if s.gate != nil {
-			p, err := s.gate.AdmitPart(ctx, w.Header(), access.Admission{Model: model, Route: routes[i], Estimate: access.EstimateChat(creq)}, false)
+			// Each part's headers are its own: a refused model's
+			// Retry-After must not ride on an answer that holds the others.
+			h := http.Header{}
+			p, err := s.gate.AdmitPart(ctx, h, access.Admission{Model: model, Route: routes[i], Estimate: access.EstimateChat(creq)}, false)
 			if err != nil {
+				res.refused = h
 				fail(model, err)
 				continue
 			}
 			part = p
+			for k, v := range h {
+				w.Header()[k] = v
+			}
 		}
 		wg.Add(1)
 		go func(model string, rt *provider.Route) {
@@ -227,39 +242,39 @@ func (s *Server) askAll(ctx context.Context, w http.ResponseWriter, models []str
 }
 
 // failure is the error of a fan-out in which every model failed: their
-// common status when they share one (every model refused by a limit is a
-// 429), else 502, with each model's message.
+// common status and type when they share them (every model refused by a
+// rate limit is a 429 as one refusal would be), else a 502, with each
+// model's message.
 func (f *fanOut) failure() error {
 	names := make([]string, 0, len(f.Errors))
 	for m := range f.Errors {
 		names = append(names, m)
 	}
 	sort.Strings(names)
-	status := 0
+	status, typ := 0, ""
 	var parts []string
 	for _, m := range names {
 		var e struct {
 			Message string `json:"message"`
+			Type    string `json:"type"`
 		}
 		_ = json.Unmarshal(f.Errors[m], &e)
-		parts = append(parts, m+": "+e.Message)
+		parts = append(parts, m+": "+strings.TrimSuffix(e.Message, "."))
 		switch st := f.statuses[m]; {
 		case status == 0:
-			status = st
+			status, typ = st, e.Type
 		case status != st:
-			status = http.StatusBadGateway
+			status, typ = http.StatusBadGateway, openai.TypeUpstream
+		case typ != e.Type:
+			typ = openai.TypeUpstream
 		}
 	}
-	if status < 400 {
-		status = http.StatusBadGateway
-	}
-	typ := openai.TypeUpstream
-	if status < 500 {
-		typ = openai.TypeInvalidRequest
+	if status < 400 || typ == "" {
+		status, typ = http.StatusBadGateway, openai.TypeUpstream
 	}
 	return &openai.Error{
 		Status: status, Type: typ, Code: "all_models_failed",
-		Message: "Every model failed. " + strings.Join(parts, " "),
+		Message: "Every model failed: " + strings.Join(parts, "; ") + ".",
 	}
 }
 
