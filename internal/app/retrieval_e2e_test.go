@@ -21,7 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/outcrop/outcrop/internal/awstest"
 	"github.com/outcrop/outcrop/internal/config"
+	"github.com/outcrop/outcrop/internal/retrieval/bedrockkb/bedrockkbtest"
+	"github.com/outcrop/outcrop/internal/retrieval/kendra/kendratest"
 	"github.com/outcrop/outcrop/internal/testservice"
 )
 
@@ -437,4 +440,55 @@ func mustParseRedis(t *testing.T, u string) *redis.Options {
 		t.Fatal(err)
 	}
 	return o
+}
+
+// TestGenerateFromAWSStores wires a kendra and a bedrock-kb store from the
+// configuration to their emulators (SigV4 with the environment's
+// credentials) and asks /generate of each.
+func TestGenerateFromAWSStores(t *testing.T) {
+	creds := awstest.Credentials{AccessKeyID: "AKIDSTORESTEST", SecretAccessKey: "stores-test-secret"}
+	k := kendratest.New(t, kendratest.WithCredentials(creds), kendratest.WithDocuments(
+		kendratest.Document{ID: "d1", Title: "Rotation", URI: "https://wiki/keys", Text: "Rotate a key with outcrop keys rotate."},
+		kendratest.Document{ID: "d2", Title: "Bread", URI: "https://wiki/bread", Text: "Bread needs flour and yeast."},
+	))
+	kb := bedrockkbtest.New(t, bedrockkbtest.WithCredentials(creds), bedrockkbtest.WithDocuments(
+		bedrockkbtest.Document{Text: "Budgets reset each month.", Location: bedrockkbtest.Location{URI: "s3://docs/budgets.md"}},
+	))
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "",
+		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": "",
+	} {
+		t.Setenv(k, v)
+	}
+	cfg := demoConfig(time.Nanosecond)
+	cfg.Retrieval.Stores = []config.RetrievalStore{
+		{Name: "wiki", Type: config.StoreKendra, IndexID: kendratest.IndexID, Endpoint: k.URL()},
+		{Name: "kb", Type: config.StoreBedrockKB, KnowledgeBaseID: bedrockkbtest.KnowledgeBaseID, Endpoint: kb.URL()},
+	}
+	cfg.ApplyDefaults()
+	base, _ := startGateway(t, cfg)
+	for store, want := range map[string]string{"wiki": "https://wiki/keys", "kb": "s3://docs/budgets.md"} {
+		status, _, body := call(t, "POST", base+"/generate", "", `{"prompt":"how do I rotate a key or reset budgets","vector_search_type":"`+store+`"}`)
+		if status != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", store, status, body)
+		}
+		var got generateAnswer
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Sources) == 0 || got.Sources[0].Source != want {
+			t.Errorf("%s: sources %+v, want %s first", store, got.Sources, want)
+		}
+	}
+	// A store whose service refuses: 502 retrieval_failed, the query not
+	// in the message.
+	cfg2 := demoConfig(time.Nanosecond)
+	cfg2.Retrieval.Stores = []config.RetrievalStore{{Name: "wiki", Type: config.StoreKendra, IndexID: "ffffffff-4b5a-6978-8796-a5b4c3d2e1f0", Endpoint: k.URL()}}
+	cfg2.ApplyDefaults()
+	base2, _ := startGateway(t, cfg2)
+	status, _, body := call(t, "POST", base2+"/generate", "", `{"prompt":"secret question"}`)
+	if _, code := errorCode(t, body); status != http.StatusBadGateway || code != "retrieval_failed" || strings.Contains(string(body), "secret question") {
+		t.Errorf("unknown index: got %d %s, want 502 retrieval_failed without the query", status, body)
+	}
 }

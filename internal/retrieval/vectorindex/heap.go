@@ -153,7 +153,7 @@ type scratch struct {
 	found    worstHeap
 	sorted   []cand
 	query    []float32
-	entry    [1]cand // a single entry point for searchLayer
+	entry    [1]cand  // a single entry point for searchLayer
 	links    []uint32 // a copy of a node's links, while building
 	chosen   [][]cand // per level, the neighbours of the node being inserted
 	pruned   []cand   // a full neighbour list pruned, while building
