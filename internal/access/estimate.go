@@ -112,8 +112,12 @@ func EstimateEmbedding(req *openai.EmbeddingRequest) Estimate {
 // textGenerationConfig.maxTokenCount; Nova inferenceConfig.max_new_tokens
 // (also maxTokens); OpenAI's newer "max_completion_tokens".
 var nativeOutputCaps = [][]string{
-	{"max_tokens"}, {"max_completion_tokens"}, {"max_gen_len"}, {"max_new_tokens"},
-	{"textGenerationConfig", "maxTokenCount"}, {"inferenceConfig", "max_new_tokens"},
+	{"max_tokens"},
+	{"max_completion_tokens"},
+	{"max_gen_len"},
+	{"max_new_tokens"},
+	{"textGenerationConfig", "maxTokenCount"},
+	{"inferenceConfig", "max_new_tokens"},
 	{"inferenceConfig", "maxTokens"},
 }
 

@@ -2,12 +2,14 @@
 // SDK (and LangChain): this Go test boots the gateways on loopback and
 // runs the Node scripts in this directory against them with `node --test`.
 //
-// Three gateways are started: "demo", with the default configuration (the
+// The gateways started: "demo", with the default configuration (the
 // built-in demo upstream); "relay", configured with OpenAI upstreams that
 // are openaitest emulators, so the SDK sees a real relay: model name
-// mapping, upstream keys, upstream errors kept (429 stays 429); and
-// "bedrock", with bedrock upstreams that are bedrocktest emulators, so the
-// SDK sees Bedrock's answers, streams and errors translated.
+// mapping, upstream keys, upstream errors kept (429 stays 429); "bedrock",
+// with bedrock upstreams that are bedrocktest emulators, so the SDK sees
+// Bedrock's answers, streams and errors translated; "keys", with a master
+// key and virtual keys; and "rag", the demo with a local index built by
+// `outcrop index build` and a retrieval model on it.
 //
 // Run it with `bash scripts/test conformance` (npm ci first) or, once
 // node_modules exists, `go test -v -run Conformance ./test/conformance`.
@@ -17,6 +19,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -156,10 +159,12 @@ func TestConformance(t *testing.T) {
 	}))
 
 	keys := startGateway(t, "keys", parseConfig(t, keysConfig, map[string]string{"MASTER": keysMaster}))
+	rag := startGateway(t, "rag", ragConfig(t))
 
 	runNode(t, node, files, []string{
 		"OUTCROP_KEYS_URL=" + keys,
 		"OUTCROP_KEYS_MASTER=" + keysMaster,
+		"OUTCROP_RAG_URL=" + rag,
 		"OUTCROP_DEMO_URL=" + demo + "/v1",
 		"OUTCROP_DEMO_API_URL=" + demo + "/api/v1",
 		"OUTCROP_RELAY_URL=" + relay + "/v1",
@@ -361,6 +366,39 @@ func startGateway(t *testing.T, name string, cfg *config.Config) string {
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// ragConfig is the demo with a local store "docs" built from three small
+// documents by `outcrop index build`, and a retrieval model on it.
+func ragConfig(t *testing.T) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	docs := filepath.Join(dir, "docs")
+	if err := os.MkdirAll(docs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{
+		"space.html": "<html><head><title>Space</title></head><body><p>Mars has two moons, Phobos and Deimos.</p></body></html>",
+		"rocks.md":   "# Rocks\n\nGranite is an igneous rock.\n",
+		"bread.txt":  "Bread is baked from flour and yeast.\n",
+	} {
+		if err := os.WriteFile(filepath.Join(docs, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "outcrop.yaml")
+	yaml := fmt.Sprintf("storage: {data_dir: %q}\nretrieval:\n  stores: [{name: docs}]\n  models: [{name: docs-demo, model: demo-chat, store: docs}]\n", filepath.Join(dir, "data"))
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	env := app.Env{Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &out}
+	if err := app.Run(context.Background(), []string{"index", "build", "--config", file, "--store", "docs", docs}, env); err != nil {
+		t.Fatalf("index build: %v\n%s", err, out.String())
+	}
+	cfg := parseConfig(t, yaml, nil)
+	cfg.Demo.TokenDelay = config.Duration(time.Millisecond)
+	return cfg
 }
 
 // closedURL returns the root URL of a loopback port that nothing listens

@@ -21,9 +21,11 @@ func TestHNSWRecall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Under -race the builder's locking is what is tested; the
+			// full-size recall runs without it.
 			n := tt.n
-			if testing.Short() {
-				n /= 5
+			if testing.Short() || raceDetector {
+				n /= 10
 			}
 			ix := build(t, Options{Dim: tt.dim, Metric: tt.metric, ExactBelow: 1}, randomVectors(n, tt.dim, 1), "a")
 			if !ix.HasGraph() {
