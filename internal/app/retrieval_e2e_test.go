@@ -357,6 +357,12 @@ func newContextEnv(t *testing.T) *contextEnv {
 	t.Cleanup(func() {
 		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 	})
+	// A new table answers ResourceNotFoundException until it is ACTIVE,
+	// even on dynalite with no creation delay.
+	waitFor(t, func() bool {
+		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		return err == nil && out.Table.TableStatus == types.TableStatusActive
+	})
 	return &contextEnv{table: name, redisURL: redisURL, prefix: prefix, dynamo: client, endpoint: endpoint}
 }
 

@@ -1,7 +1,12 @@
 // Package awstest holds pieces shared by Outcrop's AWS emulators
-// (bedrocktest, awssecretstest): test credentials and the SigV4 checks of
-// AWS's front door, so that each emulator refuses a badly signed request
-// the way AWS does and with AWS's words.
+// (bedrocktest, awssecretstest, kendratest, bedrockkbtest): test
+// credentials and the SigV4 checks of AWS's front door, so that each
+// emulator refuses a badly signed request the way AWS does and with AWS's
+// words; the Server kendratest, bedrockkbtest and awssecretstest run on
+// (listening, recording, request IDs, queued failures), AWS JSON error
+// bodies and Coral's validation messages, the search emulators' scoring;
+// and helpers for the emulators' tests (Call, Signing, CheckAPIError,
+// Retryer).
 package awstest
 
 import (

@@ -12,16 +12,19 @@
 package bedrockkb
 
 import (
+	"cmp"
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime/types"
 
 	"github.com/outcrop/outcrop/internal/retrieval"
+	"github.com/outcrop/outcrop/internal/retrieval/awsretrieval"
 )
+
+// service is Knowledge Bases' runtime as awsretrieval names it.
+var service = awsretrieval.Service{Name: "bedrock knowledge base", EndpointEnv: EnvEndpoint}
 
 // Retriever searches one knowledge base. It is safe for concurrent use.
 type Retriever struct {
@@ -40,23 +43,21 @@ var _ retrieval.Retriever = (*Retriever)(nil)
 // shared files, SSO, web identity, container and instance roles). It calls
 // nothing. A nil getenv reads nothing.
 func New(ctx context.Context, cfg Config, getenv func(string) string) (*Retriever, error) {
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
 	filter, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
-	client, err := newClient(ctx, cfg, getenv)
+	c, err := service.Load(ctx, cfg.client(), getenv)
 	if err != nil {
 		return nil, err
 	}
-	topK := cfg.TopK
-	if topK == 0 {
-		topK = DefaultTopK
-	}
+	client := bedrockagentruntime.NewFromConfig(c.AWS, func(o *bedrockagentruntime.Options) {
+		if c.Endpoint != nil {
+			o.BaseEndpoint = c.Endpoint
+		}
+	})
 	return &Retriever{
-		client: client, kbID: cfg.KnowledgeBaseID, topK: topK,
+		client: client, kbID: cfg.KnowledgeBaseID, topK: cmp.Or(cfg.TopK, DefaultTopK),
 		filter: filter, searchType: types.SearchType(cfg.SearchType),
 	}, nil
 }
@@ -67,15 +68,9 @@ func New(ctx context.Context, cfg Config, getenv func(string) string) (*Retrieve
 // scoring below q.MinScore. An empty text or a negative TopK is
 // retrieval.ErrBadQuery; the service's refusals are *Error.
 func (r *Retriever) Retrieve(ctx context.Context, q retrieval.Query) ([]retrieval.Hit, error) {
-	if strings.TrimSpace(q.Text) == "" {
-		return nil, fmt.Errorf("%w: bedrock knowledge base: empty query text", retrieval.ErrBadQuery)
-	}
-	if q.TopK < 0 {
-		return nil, fmt.Errorf("%w: bedrock knowledge base: negative top_k %d", retrieval.ErrBadQuery, q.TopK)
-	}
-	k := r.topK
-	if q.TopK > 0 {
-		k = min(q.TopK, MaxTopK)
+	k, err := service.Limit(q, r.topK, MaxTopK)
+	if err != nil {
+		return nil, err
 	}
 	out, err := r.client.Retrieve(ctx, &bedrockagentruntime.RetrieveInput{
 		KnowledgeBaseId: aws.String(r.kbID),
@@ -89,7 +84,7 @@ func (r *Retriever) Retrieve(ctx context.Context, q retrieval.Query) ([]retrieva
 		},
 	})
 	if err != nil {
-		return nil, classify(err, q.Text)
+		return nil, service.Classify(err, q.Text)
 	}
 	return hits(out.RetrievalResults, k, q.MinScore), nil
 }

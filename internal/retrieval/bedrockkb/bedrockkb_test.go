@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outcrop/outcrop/internal/retrieval"
+	"github.com/outcrop/outcrop/internal/retrieval/awsretrieval/awsretrievaltest"
 	"github.com/outcrop/outcrop/internal/retrieval/bedrockkb"
 	"github.com/outcrop/outcrop/internal/retrieval/bedrockkb/bedrockkbtest"
 )
@@ -131,10 +132,7 @@ func TestRetrieveTopKAndMinScore(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Retrieve: %v", err)
 			}
-			var got []string
-			for _, h := range hits {
-				got = append(got, h.Source)
-			}
+			got := awsretrievaltest.Sources(hits)
 			if diff := cmp.Diff(tt.wantHits, got); diff != "" {
 				t.Errorf("hits (-want +got):\n%s", diff)
 			}
@@ -173,10 +171,7 @@ func TestRetrieveFilter(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Retrieve: %v", err)
 			}
-			var got []string
-			for _, h := range hits {
-				got = append(got, h.Source)
-			}
+			got := awsretrievaltest.Sources(hits)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("hits (-want +got):\n%s", diff)
 			}
@@ -207,37 +202,24 @@ func TestRetrieveErrors(t *testing.T) {
 	tests := []struct {
 		name       string
 		cfg        bedrockkb.Config
-		failure    *bedrockkbtest.Failure
+		failures   []bedrockkbtest.Failure
 		wantStatus int
 		wantCode   string
 		typed      func(error) bool
 	}{
 		{"unknown knowledge base", bedrockkb.Config{KnowledgeBaseID: "KBNOPE0001"}, nil, 404, bedrockkbtest.CodeResourceNotFound, isType[*types.ResourceNotFoundException]},
-		{"throttled", bedrockkb.Config{}, &bedrockkbtest.Throttled(1)[0], 429, bedrockkbtest.CodeThrottling, isType[*types.ThrottlingException]},
-		{"access denied", bedrockkb.Config{}, &bedrockkbtest.Failure{Code: bedrockkbtest.CodeAccessDenied}, 403, bedrockkbtest.CodeAccessDenied, isType[*types.AccessDeniedException]},
-		{"validation, quoting the query", bedrockkb.Config{}, &bedrockkbtest.Failure{Code: bedrockkbtest.CodeValidation, Message: "cannot search '" + secret + "'"}, 400, bedrockkbtest.CodeValidation, isType[*types.ValidationException]},
-		{"bad gateway", bedrockkb.Config{}, &bedrockkbtest.Failure{Code: bedrockkbtest.CodeBadGateway}, 502, bedrockkbtest.CodeBadGateway, isType[*types.BadGatewayException]},
+		{"throttled", bedrockkb.Config{}, bedrockkbtest.Throttled(1), 429, bedrockkbtest.CodeThrottling, isType[*types.ThrottlingException]},
+		{"access denied", bedrockkb.Config{}, []bedrockkbtest.Failure{{Code: bedrockkbtest.CodeAccessDenied}}, 403, bedrockkbtest.CodeAccessDenied, isType[*types.AccessDeniedException]},
+		{"validation, quoting the query", bedrockkb.Config{}, []bedrockkbtest.Failure{{Code: bedrockkbtest.CodeValidation, Message: "cannot search '" + secret + "'"}}, 400, bedrockkbtest.CodeValidation, isType[*types.ValidationException]},
+		{"bad gateway", bedrockkb.Config{}, []bedrockkbtest.Failure{{Code: bedrockkbtest.CodeBadGateway}}, 502, bedrockkbtest.CodeBadGateway, isType[*types.BadGatewayException]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, s := newRetriever(t, tt.cfg)
-			if tt.failure != nil {
-				s.Fail(*tt.failure)
-			}
+			r, s := newRetriever(t, tt.cfg, bedrockkbtest.WithFailures(tt.failures...))
 			_, err := r.Retrieve(context.Background(), retrieval.Query{Text: secret})
-			var e *bedrockkb.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("got %v, want a *bedrockkb.Error", err)
-			}
-			if e.Status != tt.wantStatus || e.Code != tt.wantCode || e.RequestID == "" {
-				t.Errorf("got status %d code %s request %q, want %d %s with a request ID", e.Status, e.Code, e.RequestID, tt.wantStatus, tt.wantCode)
-			}
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("got error %q, want the query redacted", err)
-			}
-			if !tt.typed(err) {
-				t.Errorf("got %T chain, want the SDK's modelled error inside", err)
-			}
+			awsretrievaltest.CheckRefusal(t, err, awsretrievaltest.Refusal{
+				Op: "bedrock knowledge base retrieve", Status: tt.wantStatus, Code: tt.wantCode, Query: secret, Typed: tt.typed,
+			})
 			if n := len(s.Requests()); n != 1 {
 				t.Errorf("got %d requests, want 1 (MaxAttempts 1)", n)
 			}
@@ -249,31 +231,13 @@ func TestRetrieveErrors(t *testing.T) {
 // by MaxAttempts.
 func TestRetrieveRetriesThrottling(t *testing.T) {
 	r, s := newRetriever(t, bedrockkb.Config{MaxAttempts: 2}, bedrockkbtest.WithFailures(bedrockkbtest.Throttled(1)...))
-	hits, err := r.Retrieve(context.Background(), retrieval.Query{Text: "refunds"})
-	if err != nil || len(hits) == 0 {
-		t.Fatalf("got %d hits, %v; want hits after one retry", len(hits), err)
-	}
-	if n := len(s.Requests()); n != 2 {
-		t.Errorf("got %d requests, want 2", n)
-	}
+	awsretrievaltest.CheckRetried(t, r, retrieval.Query{Text: "refunds"}, s.Requests, 2)
 }
 
 // TestRetrieveBadQueries checks what is refused before any request.
 func TestRetrieveBadQueries(t *testing.T) {
 	r, s := newRetriever(t, bedrockkb.Config{})
-	for _, q := range []retrieval.Query{{Text: ""}, {Text: "\t"}, {Text: "refunds", TopK: -3}} {
-		if _, err := r.Retrieve(context.Background(), q); !errors.Is(err, retrieval.ErrBadQuery) {
-			t.Errorf("query %+v: got %v, want ErrBadQuery", q, err)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := r.Retrieve(ctx, retrieval.Query{Text: "refunds"}); !errors.Is(err, context.Canceled) {
-		t.Errorf("got %v, want context.Canceled", err)
-	}
-	if n := len(s.Requests()); n != 0 {
-		t.Errorf("got %d requests, want none", n)
-	}
+	awsretrievaltest.CheckBadQueries(t, r, s.Requests, retrieval.Query{Text: ""}, retrieval.Query{Text: "\t"}, retrieval.Query{Text: "refunds", TopK: -3})
 }
 
 // TestNewFromEnvironment checks the region and endpoint read through
@@ -337,6 +301,6 @@ func search(t *testing.T, s *bedrockkbtest.Server) map[string]any {
 }
 
 func isType[T error](err error) bool {
-	var target T
-	return errors.As(err, &target)
+	_, ok := errors.AsType[T](err)
+	return ok
 }

@@ -1,19 +1,16 @@
 package bedrockkb
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime/types"
+
+	"github.com/outcrop/outcrop/internal/retrieval/awsretrieval"
 )
 
 // Defaults and limits of Config.
@@ -26,21 +23,16 @@ const (
 	MaxTopK = 100
 	// DefaultMaxAttempts is the SDK's standard retryer's own default,
 	// pinned so that AWS_MAX_ATTEMPTS cannot make a request wait longer.
-	DefaultMaxAttempts = 3
+	DefaultMaxAttempts = awsretrieval.DefaultMaxAttempts
 )
 
-// Environment variables read through New's getenv, with the AWS SDKs'
-// meaning (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
-// The SDK ID is "Bedrock Agent Runtime", hence
-// AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME (the SDK's endpoints.go reads the
-// same name).
-const (
-	EnvEndpoint                 = "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"
-	EnvEndpointAll              = "AWS_ENDPOINT_URL"
-	EnvIgnoreConfiguredEndpoint = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
-	EnvRegion                   = "AWS_REGION"
-	EnvDefaultRegion            = "AWS_DEFAULT_REGION"
-)
+// EnvEndpoint is the service's own endpoint variable, read through New's
+// getenv before AWS_ENDPOINT_URL, with the AWS SDKs' meaning
+// (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html;
+// the others are awsretrieval's Env constants). The SDK ID is "Bedrock
+// Agent Runtime", hence AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME (the SDK's
+// endpoints.go reads the same name).
+const EnvEndpoint = "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"
 
 // The search types of overrideSearchType (SearchType in the SDK's
 // types/enums.go).
@@ -93,10 +85,6 @@ type Config struct {
 // pattern [0-9a-zA-Z]+, at most 10 characters (Bedrock API reference).
 var knowledgeBaseIDPattern = regexp.MustCompile(`^[0-9a-zA-Z]{1,10}$`)
 
-// errNoRegion is returned when no region is configured anywhere; the SDK
-// would fail later with a less helpful message.
-var errNoRegion = errors.New("bedrock knowledge base: no AWS region: set Region or AWS_REGION")
-
 // Validate checks c without building a client (New does it too),
 // reporting every problem at once: a malformed ID, an out-of-range size,
 // an endpoint that is no URL, a filter with an unknown member.
@@ -115,18 +103,11 @@ func (c Config) validate() (types.RetrievalFilter, error) {
 	if c.TopK < 0 || c.TopK > MaxTopK {
 		errs = append(errs, fmt.Errorf("bedrockkb config: TopK %d is not 1 to %d (0 for the default)", c.TopK, MaxTopK))
 	}
-	if c.MaxAttempts < 0 {
-		errs = append(errs, fmt.Errorf("bedrockkb config: MaxAttempts %d is negative", c.MaxAttempts))
-	}
+	errs = append(errs, c.client().Problems("bedrockkb config")...)
 	switch c.SearchType {
 	case "", SearchHybrid, SearchSemantic:
 	default:
 		errs = append(errs, fmt.Errorf("bedrockkb config: SearchType %q is not %s or %s", c.SearchType, SearchHybrid, SearchSemantic))
-	}
-	if c.Endpoint != "" {
-		if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("bedrockkb config: Endpoint %q is not an http(s) URL", c.Endpoint))
-		}
 	}
 	filter, err := parseFilter(c.Filter)
 	if err != nil {
@@ -138,65 +119,10 @@ func (c Config) validate() (types.RetrievalFilter, error) {
 	return filter, nil
 }
 
-// newClient loads the SDK's configuration and builds the client.
-func newClient(ctx context.Context, cfg Config, getenv func(string) string) (*bedrockagentruntime.Client, error) {
-	var opts []func(*config.LoadOptions) error
-	if r := firstSet(cfg.Region, getenv(EnvRegion), getenv(EnvDefaultRegion)); r != "" {
-		opts = append(opts, config.WithRegion(r))
+// client returns the settings the SDK client is built from.
+func (c Config) client() awsretrieval.Config {
+	return awsretrieval.Config{
+		Region: c.Region, Endpoint: c.Endpoint, Profile: c.Profile,
+		Credentials: c.Credentials, HTTPClient: c.HTTPClient, MaxAttempts: c.MaxAttempts,
 	}
-	if cfg.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
-	}
-	if cfg.Credentials != nil {
-		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("bedrock knowledge base: load AWS configuration: %w", err)
-	}
-	if awsCfg.Region == "" {
-		return nil, errNoRegion
-	}
-	endpoint := resolveEndpoint(cfg.Endpoint, getenv)
-	attempts := cfg.MaxAttempts
-	if attempts == 0 {
-		attempts = DefaultMaxAttempts
-	}
-	return bedrockagentruntime.NewFromConfig(awsCfg, func(o *bedrockagentruntime.Options) {
-		// Set on the client rather than the loaded configuration, which
-		// refuses a plain *http.Client when AWS_CA_BUNDLE is set.
-		if cfg.HTTPClient != nil {
-			o.HTTPClient = cfg.HTTPClient
-		}
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-		o.RetryMaxAttempts = attempts
-		// Request and response bodies carry the user's query and the
-		// chunks: never let the SDK log them.
-		o.ClientLogMode = 0
-	}), nil
-}
-
-// resolveEndpoint returns the override, else the SDK's endpoint variables
-// read through getenv, else "" for the SDK's own resolution (which also
-// reads the process environment and the shared config's services
-// section).
-func resolveEndpoint(override string, getenv func(string) string) string {
-	if v := strings.TrimSpace(override); v != "" {
-		return v
-	}
-	if strings.EqualFold(strings.TrimSpace(getenv(EnvIgnoreConfiguredEndpoint)), "true") {
-		return ""
-	}
-	return firstSet(strings.TrimSpace(getenv(EnvEndpoint)), strings.TrimSpace(getenv(EnvEndpointAll)))
-}
-
-func firstSet(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

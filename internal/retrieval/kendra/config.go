@@ -1,19 +1,16 @@
 package kendra
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	awskendra "github.com/aws/aws-sdk-go-v2/service/kendra"
 	"github.com/aws/aws-sdk-go-v2/service/kendra/types"
+
+	"github.com/outcrop/outcrop/internal/retrieval/awsretrieval"
 )
 
 // Defaults and limits of Config.
@@ -26,20 +23,16 @@ const (
 	MaxPageSize = 100
 	// DefaultMaxAttempts is the SDK's standard retryer's own default,
 	// pinned so that AWS_MAX_ATTEMPTS cannot make a request wait longer.
-	DefaultMaxAttempts = 3
+	DefaultMaxAttempts = awsretrieval.DefaultMaxAttempts
 )
 
-// Environment variables read through New's getenv, with the AWS SDKs'
-// meaning (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
-// The SDK ID of Kendra is "kendra", hence AWS_ENDPOINT_URL_KENDRA (the
-// SDK's endpoints.go reads the same name).
-const (
-	EnvEndpoint                 = "AWS_ENDPOINT_URL_KENDRA"
-	EnvEndpointAll              = "AWS_ENDPOINT_URL"
-	EnvIgnoreConfiguredEndpoint = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
-	EnvRegion                   = "AWS_REGION"
-	EnvDefaultRegion            = "AWS_DEFAULT_REGION"
-)
+// EnvEndpoint is Kendra's own endpoint variable, read through New's
+// getenv before AWS_ENDPOINT_URL, with the AWS SDKs' meaning
+// (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html;
+// the others are awsretrieval's Env constants). The SDK ID of Kendra is
+// "kendra", hence AWS_ENDPOINT_URL_KENDRA (the SDK's endpoints.go reads
+// the same name).
+const EnvEndpoint = "AWS_ENDPOINT_URL_KENDRA"
 
 // Config configures a Retriever. Zero fields mean their documented
 // default.
@@ -88,10 +81,6 @@ var indexIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`)
 // languagePattern accepts Kendra's language codes ("en", "zh-TW", "pt").
 var languagePattern = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,4})?$`)
 
-// errNoRegion is returned when no region is configured anywhere; the SDK
-// would fail later with a less helpful message.
-var errNoRegion = errors.New("kendra: no AWS region: set Region or AWS_REGION")
-
 // Validate checks c without building a client (New does it too),
 // reporting every problem at once: a malformed ID, an out-of-range size,
 // an endpoint that is no URL, a filter with an unknown member.
@@ -110,14 +99,7 @@ func (c Config) validate() (*types.AttributeFilter, error) {
 	if c.PageSize < 0 || c.PageSize > MaxPageSize {
 		errs = append(errs, fmt.Errorf("kendra config: PageSize %d is not 1 to %d (0 for the default)", c.PageSize, MaxPageSize))
 	}
-	if c.MaxAttempts < 0 {
-		errs = append(errs, fmt.Errorf("kendra config: MaxAttempts %d is negative", c.MaxAttempts))
-	}
-	if c.Endpoint != "" {
-		if err := checkEndpoint(c.Endpoint); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs = append(errs, c.client().Problems("kendra config")...)
 	if c.LanguageCode != "" && !languagePattern.MatchString(c.LanguageCode) {
 		errs = append(errs, fmt.Errorf("kendra config: LanguageCode %q is not a language code such as \"en\" or \"zh-TW\"", c.LanguageCode))
 	}
@@ -139,73 +121,10 @@ func (c Config) validate() (*types.AttributeFilter, error) {
 	return filter, nil
 }
 
-func checkEndpoint(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("kendra config: Endpoint %q is not an http(s) URL", raw)
+// client returns the settings the SDK client is built from.
+func (c Config) client() awsretrieval.Config {
+	return awsretrieval.Config{
+		Region: c.Region, Endpoint: c.Endpoint, Profile: c.Profile,
+		Credentials: c.Credentials, HTTPClient: c.HTTPClient, MaxAttempts: c.MaxAttempts,
 	}
-	return nil
-}
-
-// newClient loads the SDK's configuration and builds the Kendra client.
-func newClient(ctx context.Context, cfg Config, getenv func(string) string) (*awskendra.Client, error) {
-	var opts []func(*config.LoadOptions) error
-	if r := firstSet(cfg.Region, getenv(EnvRegion), getenv(EnvDefaultRegion)); r != "" {
-		opts = append(opts, config.WithRegion(r))
-	}
-	if cfg.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
-	}
-	if cfg.Credentials != nil {
-		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("kendra: load AWS configuration: %w", err)
-	}
-	if awsCfg.Region == "" {
-		return nil, errNoRegion
-	}
-	endpoint := resolveEndpoint(cfg.Endpoint, getenv)
-	attempts := cfg.MaxAttempts
-	if attempts == 0 {
-		attempts = DefaultMaxAttempts
-	}
-	return awskendra.NewFromConfig(awsCfg, func(o *awskendra.Options) {
-		// Set on the client rather than the loaded configuration, which
-		// refuses a plain *http.Client when AWS_CA_BUNDLE is set.
-		if cfg.HTTPClient != nil {
-			o.HTTPClient = cfg.HTTPClient
-		}
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-		o.RetryMaxAttempts = attempts
-		// Request and response bodies carry the user's query and the
-		// passages: never let the SDK log them.
-		o.ClientLogMode = 0
-	}), nil
-}
-
-// resolveEndpoint returns the override, else the SDK's endpoint variables
-// read through getenv, else "" for the SDK's own resolution (which also
-// reads the process environment and the shared config's services
-// section).
-func resolveEndpoint(override string, getenv func(string) string) string {
-	if v := strings.TrimSpace(override); v != "" {
-		return v
-	}
-	if strings.EqualFold(strings.TrimSpace(getenv(EnvIgnoreConfiguredEndpoint)), "true") {
-		return ""
-	}
-	return firstSet(strings.TrimSpace(getenv(EnvEndpoint)), strings.TrimSpace(getenv(EnvEndpointAll)))
-}
-
-func firstSet(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

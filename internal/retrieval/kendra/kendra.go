@@ -10,16 +10,19 @@
 package kendra
 
 import (
+	"cmp"
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskendra "github.com/aws/aws-sdk-go-v2/service/kendra"
 	"github.com/aws/aws-sdk-go-v2/service/kendra/types"
 
 	"github.com/outcrop/outcrop/internal/retrieval"
+	"github.com/outcrop/outcrop/internal/retrieval/awsretrieval"
 )
+
+// service is Kendra as awsretrieval names it.
+var service = awsretrieval.Service{Name: "kendra", EndpointEnv: EnvEndpoint}
 
 // Retriever searches one Kendra index. It is safe for concurrent use.
 type Retriever struct {
@@ -38,22 +41,20 @@ var _ retrieval.Retriever = (*Retriever)(nil)
 // shared files, SSO, web identity, container and instance roles). It calls
 // nothing. A nil getenv reads nothing.
 func New(ctx context.Context, cfg Config, getenv func(string) string) (*Retriever, error) {
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
 	filter, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
-	client, err := newClient(ctx, cfg, getenv)
+	c, err := service.Load(ctx, cfg.client(), getenv)
 	if err != nil {
 		return nil, err
 	}
-	pageSize := cfg.PageSize
-	if pageSize == 0 {
-		pageSize = DefaultPageSize
-	}
-	return &Retriever{client: client, indexID: cfg.IndexID, pageSize: pageSize, filter: filter}, nil
+	client := awskendra.NewFromConfig(c.AWS, func(o *awskendra.Options) {
+		if c.Endpoint != nil {
+			o.BaseEndpoint = c.Endpoint
+		}
+	})
+	return &Retriever{client: client, indexID: cfg.IndexID, pageSize: cmp.Or(cfg.PageSize, DefaultPageSize), filter: filter}, nil
 }
 
 // Retrieve asks Kendra for at most q.TopK passages (the configured page
@@ -62,15 +63,9 @@ func New(ctx context.Context, cfg Config, getenv func(string) string) (*Retrieve
 // or a negative TopK is retrieval.ErrBadQuery; Kendra's refusals are
 // *Error.
 func (r *Retriever) Retrieve(ctx context.Context, q retrieval.Query) ([]retrieval.Hit, error) {
-	if strings.TrimSpace(q.Text) == "" {
-		return nil, fmt.Errorf("%w: kendra: empty query text", retrieval.ErrBadQuery)
-	}
-	if q.TopK < 0 {
-		return nil, fmt.Errorf("%w: kendra: negative top_k %d", retrieval.ErrBadQuery, q.TopK)
-	}
-	k := r.pageSize
-	if q.TopK > 0 {
-		k = min(q.TopK, MaxPageSize)
+	k, err := service.Limit(q, r.pageSize, MaxPageSize)
+	if err != nil {
+		return nil, err
 	}
 	out, err := r.client.Retrieve(ctx, &awskendra.RetrieveInput{
 		IndexId:         aws.String(r.indexID),
@@ -79,7 +74,7 @@ func (r *Retriever) Retrieve(ctx context.Context, q retrieval.Query) ([]retrieva
 		AttributeFilter: r.filter,
 	})
 	if err != nil {
-		return nil, classify(err, q.Text)
+		return nil, service.Classify(err, q.Text)
 	}
 	return hits(out.ResultItems, k, q.MinScore), nil
 }

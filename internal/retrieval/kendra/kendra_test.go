@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outcrop/outcrop/internal/retrieval"
+	"github.com/outcrop/outcrop/internal/retrieval/awsretrieval/awsretrievaltest"
 	"github.com/outcrop/outcrop/internal/retrieval/kendra"
 	"github.com/outcrop/outcrop/internal/retrieval/kendra/kendratest"
 )
@@ -127,10 +128,7 @@ func TestRetrieveTopKAndMinScore(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Retrieve: %v", err)
 			}
-			var got []string
-			for _, h := range hits {
-				got = append(got, h.Source)
-			}
+			got := awsretrievaltest.Sources(hits)
 			if diff := cmp.Diff(tt.wantHits, got); diff != "" {
 				t.Errorf("hits (-want +got):\n%s", diff)
 			}
@@ -179,10 +177,7 @@ func TestRetrieveFilter(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Retrieve: %v", err)
 			}
-			var got []string
-			for _, h := range hits {
-				got = append(got, h.Source)
-			}
+			got := awsretrievaltest.Sources(hits)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("hits (-want +got):\n%s", diff)
 			}
@@ -204,36 +199,23 @@ func TestRetrieveErrors(t *testing.T) {
 	tests := []struct {
 		name       string
 		cfg        kendra.Config
-		failure    *kendratest.Failure
+		failures   []kendratest.Failure
 		wantStatus int
 		wantCode   string
 		typed      func(error) bool
 	}{
 		{"unknown index", kendra.Config{IndexID: "00000000-0000-0000-0000-000000000000"}, nil, 400, kendratest.CodeResourceNotFound, isType[*types.ResourceNotFoundException]},
-		{"throttled", kendra.Config{}, &kendratest.Throttled(1)[0], 400, kendratest.CodeThrottling, isType[*types.ThrottlingException]},
-		{"access denied", kendra.Config{}, &kendratest.Failure{Code: kendratest.CodeAccessDenied}, 400, kendratest.CodeAccessDenied, isType[*types.AccessDeniedException]},
-		{"internal, quoting the query", kendra.Config{}, &kendratest.Failure{Code: kendratest.CodeInternalServer, Message: "failed on '" + secret + "'"}, 500, kendratest.CodeInternalServer, isType[*types.InternalServerException]},
+		{"throttled", kendra.Config{}, kendratest.Throttled(1), 400, kendratest.CodeThrottling, isType[*types.ThrottlingException]},
+		{"access denied", kendra.Config{}, []kendratest.Failure{{Code: kendratest.CodeAccessDenied}}, 400, kendratest.CodeAccessDenied, isType[*types.AccessDeniedException]},
+		{"internal, quoting the query", kendra.Config{}, []kendratest.Failure{{Code: kendratest.CodeInternalServer, Message: "failed on '" + secret + "'"}}, 500, kendratest.CodeInternalServer, isType[*types.InternalServerException]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, s := newRetriever(t, tt.cfg)
-			if tt.failure != nil {
-				s.Fail(*tt.failure)
-			}
+			r, s := newRetriever(t, tt.cfg, kendratest.WithFailures(tt.failures...))
 			_, err := r.Retrieve(context.Background(), retrieval.Query{Text: secret})
-			var e *kendra.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("got %v, want a *kendra.Error", err)
-			}
-			if e.Status != tt.wantStatus || e.Code != tt.wantCode || e.RequestID == "" {
-				t.Errorf("got status %d code %s request %q, want %d %s with a request ID", e.Status, e.Code, e.RequestID, tt.wantStatus, tt.wantCode)
-			}
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("got error %q, want the query redacted", err)
-			}
-			if !tt.typed(err) {
-				t.Errorf("got %T chain, want the SDK's modelled error inside", err)
-			}
+			awsretrievaltest.CheckRefusal(t, err, awsretrievaltest.Refusal{
+				Op: "kendra retrieve", Status: tt.wantStatus, Code: tt.wantCode, Query: secret, Typed: tt.typed,
+			})
 			if n := len(s.Requests()); n != 1 {
 				t.Errorf("got %d requests, want 1 (MaxAttempts 1)", n)
 			}
@@ -245,31 +227,13 @@ func TestRetrieveErrors(t *testing.T) {
 // by MaxAttempts.
 func TestRetrieveRetriesThrottling(t *testing.T) {
 	r, s := newRetriever(t, kendra.Config{MaxAttempts: 2}, kendratest.WithFailures(kendratest.Throttled(1)...))
-	hits, err := r.Retrieve(context.Background(), retrieval.Query{Text: "refunds"})
-	if err != nil || len(hits) == 0 {
-		t.Fatalf("got %d hits, %v; want hits after one retry", len(hits), err)
-	}
-	if n := len(s.Requests()); n != 2 {
-		t.Errorf("got %d requests, want 2", n)
-	}
+	awsretrievaltest.CheckRetried(t, r, retrieval.Query{Text: "refunds"}, s.Requests, 2)
 }
 
 // TestRetrieveBadQueries checks what is refused before any request.
 func TestRetrieveBadQueries(t *testing.T) {
 	r, s := newRetriever(t, kendra.Config{})
-	for _, q := range []retrieval.Query{{Text: ""}, {Text: " \n"}, {Text: "refunds", TopK: -1}} {
-		if _, err := r.Retrieve(context.Background(), q); !errors.Is(err, retrieval.ErrBadQuery) {
-			t.Errorf("query %+v: got %v, want ErrBadQuery", q, err)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := r.Retrieve(ctx, retrieval.Query{Text: "refunds"}); !errors.Is(err, context.Canceled) {
-		t.Errorf("got %v, want context.Canceled", err)
-	}
-	if n := len(s.Requests()); n != 0 {
-		t.Errorf("got %d requests, want none", n)
-	}
+	awsretrievaltest.CheckBadQueries(t, r, s.Requests, retrieval.Query{Text: ""}, retrieval.Query{Text: " \n"}, retrieval.Query{Text: "refunds", TopK: -1})
 }
 
 // TestNewFromEnvironment checks the region and endpoint read through
@@ -325,6 +289,6 @@ func lastBody(t *testing.T, s *kendratest.Server) map[string]any {
 }
 
 func isType[T error](err error) bool {
-	var target T
-	return errors.As(err, &target)
+	_, ok := errors.AsType[T](err)
+	return ok
 }

@@ -1,9 +1,10 @@
 package awssecretstest
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // Error codes the emulator answers with, the __type of the error body.
@@ -22,10 +23,10 @@ const (
 
 	// Errors of AWS's front door, answered before the service sees the
 	// request.
-	CodeMissingAuthenticationToken = "MissingAuthenticationTokenException"
-	CodeIncompleteSignature        = "IncompleteSignatureException"
-	CodeInvalidSignature           = "InvalidSignatureException"
-	CodeUnrecognizedClient         = "UnrecognizedClientException"
+	CodeMissingAuthenticationToken = awstest.CodeMissingAuthenticationToken
+	CodeIncompleteSignature        = awstest.CodeIncompleteSignature
+	CodeInvalidSignature           = awstest.CodeInvalidSignature
+	CodeUnrecognizedClient         = awstest.CodeUnrecognizedClient
 	// CodeUnknownOperation answers an unknown X-Amz-Target, a method or
 	// path other than POST /, or a Content-Type other than AWS JSON 1.1;
 	// Coral sends it fully qualified, and the SDKs strip the namespace.
@@ -39,12 +40,12 @@ const (
 	MsgSecretNotFound = "Secrets Manager can't find the specified secret."
 	// MsgMissingAuthenticationToken answers a request with no
 	// Authorization header.
-	MsgMissingAuthenticationToken = "Missing Authentication Token"
+	MsgMissingAuthenticationToken = awstest.MsgMissingAuthenticationToken
 	// MsgInvalidSignature answers a signature made with the wrong secret.
-	MsgInvalidSignature = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+	MsgInvalidSignature = awstest.MsgInvalidSignature
 	// MsgUnrecognizedClient answers an unknown access key ID or a wrong
 	// session token.
-	MsgUnrecognizedClient = "The security token included in the request is invalid."
+	MsgUnrecognizedClient = awstest.MsgUnrecognizedClient
 )
 
 // apiError is an error answer. Each service spells the message member as
@@ -57,20 +58,17 @@ type apiError struct {
 	Capital bool
 }
 
-func (e *apiError) answer() answer {
-	key := "message"
-	if e.Capital {
-		key = "Message"
-	}
-	body := map[string]string{"__type": e.Code}
-	if e.Message != "" {
-		body[key] = e.Message
-	}
-	b, _ := json.Marshal(body) // a map of strings always encodes
-	// AWS JSON services answer every client error, the front door's
-	// included, with 400.
-	return answer{status: http.StatusBadRequest, code: e.Code, body: b}
+// answer renders e: AWS JSON services answer every client error, the
+// front door's included, with 400.
+func (e *apiError) answer() awstest.Answer {
+	return awstest.JSONError(http.StatusBadRequest, e.Code, e.Message, e.Capital)
 }
+
+// Failure is an error answered instead of an operation's (WithFailures,
+// Server.Fail): Code is the __type, e.g. "ThrottlingException"; an empty
+// Message is the code. It is spelt as the target's service spells its
+// own errors.
+type Failure = awstest.Failure
 
 func errUnknownOperation() *apiError { return &apiError{Code: CodeUnknownOperation} }
 

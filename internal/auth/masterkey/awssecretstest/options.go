@@ -1,6 +1,10 @@
 package awssecretstest
 
-import "time"
+import (
+	"time"
+
+	"github.com/outcrop/outcrop/internal/awstest"
+)
 
 // Fixed values the emulator uses by default.
 const (
@@ -19,45 +23,43 @@ const (
 type Option func(*options)
 
 type options struct {
-	addr    string
-	region  string
-	creds   []Credentials
-	noAuth  bool
-	now     func() time.Time
+	awstest.Options
 	params  []Parameter
 	secrets []Secret
 	denied  []string
 }
 
 func defaultOptions() options {
-	return options{
-		addr:   "127.0.0.1:0",
-		region: Region,
-		creds:  []Credentials{DefaultCredentials()},
-		now:    time.Now,
-	}
+	return options{Options: awstest.DefaultOptions(Region, DefaultCredentials())}
 }
 
 // WithAddr sets the listen address; default "127.0.0.1:0" (a free port).
-func WithAddr(addr string) Option { return func(o *options) { o.addr = addr } }
+func WithAddr(addr string) Option { return func(o *options) { o.Addr = addr } }
 
 // WithRegion sets the region requests must be signed for and that ARNs
 // name; default Region.
-func WithRegion(region string) Option { return func(o *options) { o.region = region } }
+func WithRegion(region string) Option { return func(o *options) { o.Region = region } }
 
 // WithCredentials replaces the accepted SigV4 credentials (default
 // DefaultCredentials). Server.Env and Server.AWSConfig use the first.
 func WithCredentials(creds ...Credentials) Option {
-	return func(o *options) { o.creds = append([]Credentials(nil), creds...) }
+	return func(o *options) { o.Credentials = append([]Credentials(nil), creds...) }
 }
 
 // WithoutAuth accepts requests without checking their signature (Recorded
 // still says what they carried).
-func WithoutAuth() Option { return func(o *options) { o.noAuth = true } }
+func WithoutAuth() Option { return func(o *options) { o.NoAuth = true } }
 
 // WithClock sets the clock SigV4 dates are checked against (±5 minutes)
 // and that dates default to; default time.Now.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+func WithClock(now func() time.Time) Option { return func(o *options) { o.Now = now } }
+
+// WithFailures queues failures: each answers one request that passed
+// authentication and the protocol's checks, in order, instead of the
+// operation's answer. An empty Message is the code.
+func WithFailures(f ...Failure) Option {
+	return func(o *options) { o.Failures = append(o.Failures, f...) }
+}
 
 // WithParameters adds Parameter Store parameters; a later one with the
 // same name replaces an earlier one.

@@ -2,9 +2,10 @@ package awssecretstest
 
 import (
 	"encoding/json"
-	"mime"
 	"net/http"
 	"time"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // The X-Amz-Target values of the two operations served.
@@ -13,20 +14,13 @@ const (
 	TargetGetSecretValue = "secretsmanager.GetSecretValue"
 )
 
-// contentType is the media type of AWS JSON 1.1 requests and answers.
-const contentType = "application/x-amz-json-1.1"
-
-// isJSON11 reports whether a Content-Type header names AWS JSON 1.1.
-func isJSON11(header string) bool {
-	mt, _, err := mime.ParseMediaType(header)
-	return err == nil && mt == contentType
-}
-
-// operation is one served operation: the signing name its requests need
-// and its handler, which sees requests that passed authentication.
+// operation is one served operation: the signing name its requests need,
+// whether its service spells the error member "Message", and its handler,
+// which sees requests that passed authentication.
 type operation struct {
 	service string
-	handle  func(s *Server, body []byte) answer
+	capital bool
+	handle  func(s *Server, body []byte) awstest.Answer
 }
 
 // lookupOperation finds the operation an X-Amz-Target names.
@@ -35,7 +29,7 @@ func lookupOperation(target string) (operation, bool) {
 	case TargetGetParameter:
 		return operation{service: ServiceSSM, handle: (*Server).getParameter}, true
 	case TargetGetSecretValue:
-		return operation{service: ServiceSecretsManager, handle: (*Server).getSecretValue}, true
+		return operation{service: ServiceSecretsManager, capital: true, handle: (*Server).getSecretValue}, true
 	}
 	return operation{}, false
 }
@@ -45,7 +39,7 @@ func lookupOperation(target string) (operation, bool) {
 func epochSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
 // okJSON is a 200 answer with v as its body.
-func okJSON(v any) answer {
+func okJSON(v any) awstest.Answer {
 	b, _ := json.Marshal(v) // the response structs hold only strings and numbers
-	return answer{status: http.StatusOK, body: b}
+	return awstest.Answer{Status: http.StatusOK, Body: b}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // StageCurrent is the staging label of a secret's current version, the
@@ -62,7 +64,7 @@ type getSecretValueResponse struct {
 }
 
 // getSecretValue serves secretsmanager.GetSecretValue.
-func (s *Server) getSecretValue(body []byte) answer {
+func (s *Server) getSecretValue(body []byte) awstest.Answer {
 	var req getSecretValueRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		return (&apiError{Code: CodeSerialization, Capital: true}).answer()
@@ -82,7 +84,7 @@ func (s *Server) getSecretValue(body []byte) answer {
 		return e.answer()
 	}
 	resp := getSecretValueResponse{
-		ARN: SecretARN(s.opts.region, sec.Name), CreatedDate: epochSeconds(sec.Created), Name: sec.Name,
+		ARN: SecretARN(s.opts.Region, sec.Name), CreatedDate: epochSeconds(sec.Created), Name: sec.Name,
 		VersionID: sec.VersionID, VersionStages: []string{StageCurrent},
 	}
 	if sec.Binary != nil {
@@ -112,7 +114,7 @@ func (s *Server) secret(id string) (Secret, bool) {
 	found := false
 	for _, c := range s.opts.secrets {
 		if c.Name == id || (strings.HasPrefix(id, "arn:") &&
-			(SecretARN(s.opts.region, c.Name) == id || partialSecretARN(s.opts.region, c.Name) == id)) {
+			(SecretARN(s.opts.Region, c.Name) == id || partialSecretARN(s.opts.Region, c.Name) == id)) {
 			sec, found = c, true // a later secret replaces an earlier one
 		}
 	}

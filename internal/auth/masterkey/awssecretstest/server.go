@@ -15,178 +15,72 @@
 // ResourceNotFoundException, AccessDeniedException and the front door's
 // signature errors, all HTTP 400. A SecureString asked for without
 // WithDecryption comes back as ciphertext (EncryptedValue), never as its
-// plain value.
+// plain value. Failures (throttling, ...) can be queued.
 //
-// The emulator records every request it receives (Requests).
+// The emulator records every request it receives (Requests). It runs on
+// awstest.Server, which it embeds.
 package awssecretstest
 
 import (
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
-// Recorded is one request the emulator received, accepted or not.
-type Recorded struct {
-	// Target is the X-Amz-Target header, e.g. TargetGetParameter.
-	Target string
-	// Service and Region are the signing name and region of the SigV4
-	// credential scope, empty when the request was not signed.
-	Service string
-	Region  string
-	// AccessKeyID is the SigV4 access key ID, empty when unsigned.
-	AccessKeyID string
-	Header      http.Header
-	Body        []byte
-	// Status is the HTTP status answered; ErrorCode the __type of the
-	// error answered, empty on success.
-	Status    int
-	ErrorCode string
-	// RequestID is the x-amzn-RequestId answered.
-	RequestID string
-}
+// Recorded is one request the emulator received, accepted or not; its
+// Target is the X-Amz-Target, e.g. TargetGetParameter, and its ErrorCode
+// the __type of the error answered.
+type Recorded = awstest.Recorded
 
-// Server is a running emulator.
+// Server is a running emulator. Its URL is the value for AWS_ENDPOINT_URL
+// or a client's BaseEndpoint; its AWSConfig is for ssm.NewFromConfig and
+// secretsmanager.NewFromConfig; its Region is also the one ARNs name;
+// Fail queues failures, each answering one request that passed
+// authentication and the protocol's checks.
 type Server struct {
-	ts      *httptest.Server
+	*awstest.Server
 	opts    options
 	started time.Time
-
-	mu       sync.Mutex
-	requests []Recorded
-	nextID   uint64
 }
-
-// maxRequestBody caps what the emulator reads of a request; both
-// operations take a few hundred bytes.
-const maxRequestBody = 1 << 20
 
 // New starts an emulator for a test and closes it when the test ends.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s, err := Start(opts...)
-	if err != nil {
-		t.Fatalf("awssecretstest: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return awstest.New(t, "awssecretstest", func() (*Server, error) { return Start(opts...) })
 }
 
 // Start starts an emulator outside a test; the caller must Close it.
 func Start(opts ...Option) (*Server, error) {
-	s := &Server{opts: defaultOptions()}
-	for _, o := range opts {
-		o(&s.opts)
-	}
-	s.started = s.opts.now()
-	ln, err := net.Listen("tcp", s.opts.addr)
+	s := &Server{opts: awstest.Apply(defaultOptions(), opts...)}
+	s.started = s.opts.Now()
+	var err error
+	s.Server, err = awstest.Start(s.opts.Options, awstest.Spec{Protocol: awstest.JSON11, RequestIDPrefix: "0e5c3a1f", Handler: s.serve})
 	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
+		return nil, err
 	}
-	s.ts = &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(s.serve)}}
-	s.ts.Start()
 	return s, nil
 }
 
-// Close stops the server, waiting for requests in flight.
-func (s *Server) Close() { s.ts.Close() }
-
-// URL is the server's base URL, e.g. "http://127.0.0.1:40123", the value
-// for AWS_ENDPOINT_URL or a client's BaseEndpoint.
-func (s *Server) URL() string { return s.ts.URL }
-
-// Region is the region requests must be signed for and ARNs name.
-func (s *Server) Region() string { return s.opts.region }
-
-// Requests returns a copy of what the emulator received so far, in order.
-// A request is recorded before its answer is written, so everything a
-// client got an answer for is there.
-func (s *Server) Requests() []Recorded {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Recorded(nil), s.requests...)
-}
-
-// Env returns the environment an SDK needs to reach the emulator:
-// AWS_ENDPOINT_URL, AWS_REGION and the first accepted credentials.
-func (s *Server) Env() map[string]string {
-	env := map[string]string{"AWS_ENDPOINT_URL": s.URL(), "AWS_REGION": s.opts.region}
-	if len(s.opts.creds) > 0 {
-		c := s.opts.creds[0]
-		env["AWS_ACCESS_KEY_ID"] = c.AccessKeyID
-		env["AWS_SECRET_ACCESS_KEY"] = c.SecretAccessKey
-		if c.SessionToken != "" {
-			env["AWS_SESSION_TOKEN"] = c.SessionToken
-		}
+// serve answers one request. The checks run in AWS's order: the front
+// door (signature) first, then the protocol (target, content type, body),
+// then the operation.
+func (s *Server) serve(r *awstest.Request) awstest.Answer {
+	op, known := lookupOperation(r.HTTP.Header.Get("X-Amz-Target"))
+	// The signing name is the target's service's; an unknown target
+	// accepts either service's.
+	services := []string{op.service}
+	if !known {
+		services = []string{ServiceSSM, ServiceSecretsManager}
 	}
-	return env
-}
-
-// AWSConfig returns an SDK configuration aimed at the emulator: its URL as
-// BaseEndpoint, its region and the first accepted credentials, for
-// ssm.NewFromConfig and secretsmanager.NewFromConfig.
-func (s *Server) AWSConfig() aws.Config {
-	var c Credentials
-	if len(s.opts.creds) > 0 {
-		c = s.opts.creds[0]
+	if e := r.Authenticate(services...); e != nil {
+		return (&apiError{Code: e.Code, Message: e.Message}).answer()
 	}
-	return aws.Config{
-		Region:       s.opts.region,
-		Credentials:  c.Provider(),
-		BaseEndpoint: aws.String(s.URL()),
+	if !known || !r.IsJSON11() {
+		return errUnknownOperation().answer()
 	}
-}
-
-// serve checks and answers one request. The checks run in AWS's order:
-// the front door (signature) first, then the protocol (target, content
-// type, body), then the operation.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
-	if err != nil {
-		http.Error(w, "read body", http.StatusBadRequest)
-		return
+	if f, ok := r.Failure(); ok {
+		return (&apiError{Code: f.Code, Message: f.Message, Capital: op.capital}).answer()
 	}
-	rec := Recorded{Target: r.Header.Get("X-Amz-Target"), Header: r.Header.Clone(), Body: body}
-	op, known := lookupOperation(rec.Target)
-	scope, e := s.authenticate(r, body, op.service)
-	rec.Service, rec.Region, rec.AccessKeyID = scope.Service, scope.Region, scope.AccessKeyID
-	var a answer
-	switch {
-	case e != nil:
-		a = e.answer()
-	case r.Method != http.MethodPost || r.URL.Path != "/" || !known || !isJSON11(r.Header.Get("Content-Type")):
-		a = errUnknownOperation().answer()
-	default:
-		a = op.handle(s, body)
-	}
-	s.reply(w, &rec, a)
-}
-
-// reply records rec with its answer, then writes the answer.
-func (s *Server) reply(w http.ResponseWriter, rec *Recorded, a answer) {
-	s.mu.Lock()
-	s.nextID++
-	rec.RequestID = fmt.Sprintf("0e5c3a1f-0000-4000-8000-%012d", s.nextID)
-	rec.Status, rec.ErrorCode = a.status, a.code
-	s.requests = append(s.requests, *rec)
-	s.mu.Unlock()
-
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("X-Amzn-Requestid", rec.RequestID)
-	w.WriteHeader(a.status)
-	_, _ = w.Write(a.body)
-}
-
-// answer is a response ready to write.
-type answer struct {
-	status int
-	code   string // __type of an error, "" on success
-	body   []byte
+	return op.handle(s, r.Body)
 }

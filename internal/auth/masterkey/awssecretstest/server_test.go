@@ -3,27 +3,23 @@ package awssecretstest_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/outcrop/outcrop/internal/auth/masterkey/awssecretstest"
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // The fixtures' dates, with milliseconds: the protocol's precision.
@@ -185,13 +181,7 @@ func TestSDKParsesErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
-			var api smithy.APIError
-			if !errors.As(err, &api) {
-				t.Fatalf("got error %v, want a smithy.APIError", err)
-			}
-			if api.ErrorCode() != tt.wantCode || !strings.Contains(api.ErrorMessage(), tt.wantMsg) {
-				t.Errorf("got %s %q, want %s containing %q", api.ErrorCode(), api.ErrorMessage(), tt.wantCode, tt.wantMsg)
-			}
+			awstest.CheckAPIError(t, err, tt.wantCode, tt.wantMsg, http.StatusBadRequest)
 			if tt.typed != nil && !tt.typed(err) {
 				t.Errorf("got %T, want the SDK's modelled error type", err)
 			}
@@ -207,40 +197,40 @@ func TestRefusesBadSignatures(t *testing.T) {
 	tests := []struct {
 		name     string
 		target   string
-		sign     *signing // nil: unsigned
+		sign     *awstest.Signing // nil: unsigned
 		wantCode string
 		wantMsg  string
 	}{
 		{"unsigned", awssecretstest.TargetGetParameter, nil, awssecretstest.CodeMissingAuthenticationToken, awssecretstest.MsgMissingAuthenticationToken},
 		{
-			"wrong secret", awssecretstest.TargetGetParameter, &signing{creds: awssecretstest.Credentials{AccessKeyID: good.AccessKeyID, SecretAccessKey: "wrong"}, service: "ssm", region: "us-east-1", at: now},
+			"wrong secret", awssecretstest.TargetGetParameter, &awstest.Signing{Credentials: awssecretstest.Credentials{AccessKeyID: good.AccessKeyID, SecretAccessKey: "wrong"}, Service: "ssm", Region: "us-east-1", At: now},
 			awssecretstest.CodeInvalidSignature, awssecretstest.MsgInvalidSignature,
 		},
 		{
-			"unknown key", awssecretstest.TargetGetParameter, &signing{creds: awssecretstest.Credentials{AccessKeyID: "AKIDOTHER", SecretAccessKey: "x"}, service: "ssm", region: "us-east-1", at: now},
+			"unknown key", awssecretstest.TargetGetParameter, &awstest.Signing{Credentials: awssecretstest.Credentials{AccessKeyID: "AKIDOTHER", SecretAccessKey: "x"}, Service: "ssm", Region: "us-east-1", At: now},
 			awssecretstest.CodeUnrecognizedClient, awssecretstest.MsgUnrecognizedClient,
 		},
 		{
-			"ssm signed for secretsmanager", awssecretstest.TargetGetParameter, &signing{creds: good, service: "secretsmanager", region: "us-east-1", at: now},
+			"ssm signed for secretsmanager", awssecretstest.TargetGetParameter, &awstest.Signing{Credentials: good, Service: "secretsmanager", Region: "us-east-1", At: now},
 			awssecretstest.CodeInvalidSignature, "Credential should be scoped to correct service: 'ssm'.",
 		},
 		{
-			"secretsmanager signed for ssm", awssecretstest.TargetGetSecretValue, &signing{creds: good, service: "ssm", region: "us-east-1", at: now},
+			"secretsmanager signed for ssm", awssecretstest.TargetGetSecretValue, &awstest.Signing{Credentials: good, Service: "ssm", Region: "us-east-1", At: now},
 			awssecretstest.CodeInvalidSignature, "Credential should be scoped to correct service: 'secretsmanager'.",
 		},
 		{
-			"wrong region", awssecretstest.TargetGetParameter, &signing{creds: good, service: "ssm", region: "eu-west-1", at: now},
+			"wrong region", awssecretstest.TargetGetParameter, &awstest.Signing{Credentials: good, Service: "ssm", Region: "eu-west-1", At: now},
 			awssecretstest.CodeInvalidSignature, "Credential should be scoped to a valid region, not 'eu-west-1'.",
 		},
 		{
-			"expired", awssecretstest.TargetGetParameter, &signing{creds: good, service: "ssm", region: "us-east-1", at: now.Add(-10 * time.Minute)},
+			"expired", awssecretstest.TargetGetParameter, &awstest.Signing{Credentials: good, Service: "ssm", Region: "us-east-1", At: now.Add(-10 * time.Minute)},
 			awssecretstest.CodeInvalidSignature, "Signature expired",
 		},
 		{
-			"unknown target", "AmazonSSM.PutParameter", &signing{creds: good, service: "ssm", region: "us-east-1", at: now},
+			"unknown target", "AmazonSSM.PutParameter", &awstest.Signing{Credentials: good, Service: "ssm", Region: "us-east-1", At: now},
 			awssecretstest.CodeUnknownOperation, "",
 		},
-		{"good", awssecretstest.TargetGetParameter, &signing{creds: good, service: "ssm", region: "us-east-1", at: now}, "", ""},
+		{"good", awssecretstest.TargetGetParameter, &awstest.Signing{Credentials: good, Service: "ssm", Region: "us-east-1", At: now}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,16 +258,48 @@ func TestRefusesBadSignatures(t *testing.T) {
 // TestRefusesWrongContentType checks the protocol is AWS JSON 1.1.
 func TestRefusesWrongContentType(t *testing.T) {
 	s := newServer(t)
-	req, err := http.NewRequest(http.MethodPost, s.URL()+"/", strings.NewReader(`{"Name":"plain"}`))
-	if err != nil {
-		t.Fatal(err)
+	c := call(awssecretstest.TargetGetParameter, `{"Name":"plain"}`, &awstest.Signing{
+		Credentials: awssecretstest.DefaultCredentials(), Service: "ssm", Region: "us-east-1", At: time.Now(),
+	})
+	c.ContentType = "application/json"
+	if a := c.Send(t, s.URL()); a.Status != http.StatusBadRequest || a.Type != awssecretstest.CodeUnknownOperation {
+		t.Errorf("got %d %s, want 400 %s", a.Status, a.Type, awssecretstest.CodeUnknownOperation)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Amz-Target", awssecretstest.TargetGetParameter)
-	sign(t, req, `{"Name":"plain"}`, signing{creds: awssecretstest.DefaultCredentials(), service: "ssm", region: "us-east-1", at: time.Now()})
-	status, typ, _ := do(t, req)
-	if status != http.StatusBadRequest || typ != awssecretstest.CodeUnknownOperation {
-		t.Errorf("got %d %s, want 400 %s", status, typ, awssecretstest.CodeUnknownOperation)
+}
+
+// TestQueuedFailures checks that queued failures answer, in order, the
+// requests that pass the front door and the protocol's checks, each with
+// its service's spelling of the message member, and that the operations
+// answer again after them.
+func TestQueuedFailures(t *testing.T) {
+	s := newServer(t, awssecretstest.WithFailures(awssecretstest.Failure{Code: "ThrottlingException", Message: "Rate exceeded"}))
+	s.Fail(awssecretstest.Failure{Code: "InternalServiceError"})
+	ssmSigning := &awstest.Signing{Credentials: awssecretstest.DefaultCredentials(), Service: "ssm", Region: "us-east-1", At: time.Now()}
+	smSigning := &awstest.Signing{Credentials: awssecretstest.DefaultCredentials(), Service: "secretsmanager", Region: "us-east-1", At: time.Now()}
+	const param, secret = `{"Name":"plain"}`, `{"SecretId":"outcrop/master"}`
+	tests := []struct {
+		name                      string
+		call                      awstest.Call
+		status                    int
+		typ, message, capitalized string // the body's __type, "message" and "Message"
+	}{
+		{
+			"unsigned, refused first", call(awssecretstest.TargetGetParameter, param, nil), 400,
+			awssecretstest.CodeMissingAuthenticationToken, awssecretstest.MsgMissingAuthenticationToken, "",
+		},
+		{"first failure", call(awssecretstest.TargetGetParameter, param, ssmSigning), 400, "ThrottlingException", "Rate exceeded", ""},
+		{
+			"second failure, its code as message", call(awssecretstest.TargetGetSecretValue, secret, smSigning), 400,
+			"InternalServiceError", "", "InternalServiceError",
+		},
+		{"answered again", call(awssecretstest.TargetGetParameter, param, ssmSigning), 200, "", "", ""},
+	}
+	for _, tt := range tests {
+		a := tt.call.Send(t, s.URL())
+		if a.Status != tt.status || a.Type != tt.typ || a.Message != tt.message || a.CapitalMessage != tt.capitalized {
+			t.Errorf("%s: got %d %s %q %q, want %d %s %q %q", tt.name, a.Status, a.Type, a.Message, a.CapitalMessage,
+				tt.status, tt.typ, tt.message, tt.capitalized)
+		}
 	}
 }
 
@@ -310,60 +332,16 @@ func TestRecordsSDKRequests(t *testing.T) {
 	}
 }
 
-// signing is how a hand-made request is signed.
-type signing struct {
-	creds           awssecretstest.Credentials
-	service, region string
-	at              time.Time
-}
-
 // post sends body to target, signed by sg (unsigned when nil), and
 // returns the status, __type and message of the answer.
-func post(t *testing.T, s *awssecretstest.Server, target, body string, sg *signing) (status int, typ, msg string) {
+func post(t *testing.T, s *awssecretstest.Server, target, body string, sg *awstest.Signing) (status int, typ, msg string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL()+"/", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", target)
-	if sg != nil {
-		sign(t, req, body, *sg)
-	}
-	return do(t, req)
+	a := call(target, body, sg).Send(t, s.URL())
+	return a.Status, a.Type, a.Message + a.CapitalMessage
 }
 
-func sign(t *testing.T, req *http.Request, body string, sg signing) {
-	t.Helper()
-	sum := sha256.Sum256([]byte(body))
-	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{
-		AccessKeyID: sg.creds.AccessKeyID, SecretAccessKey: sg.creds.SecretAccessKey,
-	}, req, hex.EncodeToString(sum[:]), sg.service, sg.region, sg.at)
-	if err != nil {
-		t.Fatalf("sign: %v", err)
-	}
-}
-
-func do(t *testing.T, req *http.Request) (status int, typ, msg string) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("post: %v", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read answer: %v", err)
-	}
-	var e struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-		Capital string `json:"Message"`
-	}
-	if resp.StatusCode != http.StatusOK {
-		if err := json.Unmarshal(b, &e); err != nil {
-			t.Fatalf("got error body %s, want JSON: %v", b, err)
-		}
-	}
-	return resp.StatusCode, e.Type, e.Message + e.Capital
+// call is an AWS JSON 1.1 call of target with body, signed by sg
+// (unsigned when nil).
+func call(target, body string, sg *awstest.Signing) awstest.Call {
+	return awstest.Call{ContentType: "application/x-amz-json-1.1", Target: target, Body: body, Sign: sg}
 }

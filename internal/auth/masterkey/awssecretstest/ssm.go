@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // Parameter types of Parameter Store.
@@ -69,7 +71,7 @@ type parameterJSON struct {
 }
 
 // getParameter serves AmazonSSM.GetParameter.
-func (s *Server) getParameter(body []byte) answer {
+func (s *Server) getParameter(body []byte) awstest.Answer {
 	var req getParameterRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		return (&apiError{Code: CodeSerialization}).answer()
@@ -84,7 +86,7 @@ func (s *Server) getParameter(body []byte) answer {
 	if s.isDenied(id, p.Name) {
 		resource := id
 		if !strings.HasPrefix(id, "arn:") {
-			resource = ParameterARN(s.opts.region, id)
+			resource = ParameterARN(s.opts.Region, id)
 		}
 		return errAccessDenied("ssm:GetParameter", resource).answer()
 	}
@@ -96,7 +98,7 @@ func (s *Server) getParameter(body []byte) answer {
 		value = EncryptedValue(p.Name, p.Version)
 	}
 	return okJSON(getParameterResponse{Parameter: parameterJSON{
-		ARN: ParameterARN(s.opts.region, p.Name), DataType: "text",
+		ARN: ParameterARN(s.opts.Region, p.Name), DataType: "text",
 		LastModifiedDate: epochSeconds(p.LastModified), Name: p.Name,
 		Type: p.Type, Value: value, Version: p.Version,
 	}})
@@ -107,7 +109,7 @@ func (s *Server) parameter(id string) (Parameter, bool) {
 	var p Parameter
 	found := false
 	for _, q := range s.opts.params {
-		if q.Name == id || (strings.HasPrefix(id, "arn:") && ParameterARN(s.opts.region, q.Name) == id) {
+		if q.Name == id || (strings.HasPrefix(id, "arn:") && ParameterARN(s.opts.Region, q.Name) == id) {
 			p, found = q, true // a later parameter replaces an earlier one
 		}
 	}

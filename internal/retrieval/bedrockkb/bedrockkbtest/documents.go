@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
-	"unicode"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // The location types of RetrievalResultLocationType (the SDK's
@@ -123,44 +123,8 @@ func (d Document) chunkID() string {
 	return "1%3A0%3A" + hex.EncodeToString(sum[:10])
 }
 
-// stopWords are left out of scoring, as a search engine would; without
-// them every English query would match every document.
-var stopWords = map[string]bool{
-	"a": true, "an": true, "and": true, "are": true, "as": true, "at": true, "be": true,
-	"by": true, "do": true, "does": true, "for": true, "from": true, "how": true, "i": true,
-	"in": true, "is": true, "it": true, "my": true, "of": true, "on": true, "or": true,
-	"the": true, "to": true, "what": true, "when": true, "where": true, "which": true,
-	"who": true, "why": true, "with": true, "you": true,
-}
-
-// terms returns the distinct lower-case words of s, stop words left out.
-func terms(s string) map[string]bool {
-	out := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}) {
-		if !stopWords[w] {
-			out[w] = true
-		}
-	}
-	return out
-}
-
 // Score is the emulator's relevance of a document to a query, served as
 // score: the share of the query's distinct words (stop words left out)
-// found in the document's text, 0 to 1. A document scoring 0 is not
-// returned.
-func Score(query string, d Document) float64 {
-	q := terms(query)
-	if len(q) == 0 {
-		return 0
-	}
-	doc := terms(d.Text)
-	hit := 0
-	for w := range q {
-		if doc[w] {
-			hit++
-		}
-	}
-	return float64(hit) / float64(len(q))
-}
+// found in the document's text, 0 to 1 (awstest.Score). A document
+// scoring 0 is not returned.
+func Score(query string, d Document) float64 { return awstest.Score(query, d.Text) }

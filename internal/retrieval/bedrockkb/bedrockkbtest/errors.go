@@ -2,9 +2,7 @@ package bedrockkbtest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/outcrop/outcrop/internal/awstest"
 )
@@ -76,37 +74,15 @@ func frontDoor(code string) bool {
 }
 
 // Failure is an error answered instead of a Retrieve's results
-// (WithFailures, Server.Fail).
-type Failure struct {
-	// Code is the error code, e.g. CodeThrottling.
-	Code string
-	// Message defaults to MsgThrottling for CodeThrottling,
-	// MsgAccessDenied for CodeAccessDenied, and the code otherwise.
-	Message string
-}
+// (WithFailures, Server.Fail): Code is the error code, e.g.
+// CodeThrottling; an empty Message means MsgThrottling for
+// CodeThrottling, MsgAccessDenied for CodeAccessDenied, and the code
+// otherwise.
+type Failure = awstest.Failure
 
 // Throttled returns n ThrottlingException failures.
 func Throttled(n int) []Failure {
-	out := make([]Failure, n)
-	for i := range out {
-		out[i] = Failure{Code: CodeThrottling, Message: MsgThrottling}
-	}
-	return out
-}
-
-func (f Failure) apiError() *apiError {
-	msg := f.Message
-	if msg == "" {
-		switch f.Code {
-		case CodeThrottling:
-			msg = MsgThrottling
-		case CodeAccessDenied:
-			msg = MsgAccessDenied
-		default:
-			msg = f.Code
-		}
-	}
-	return &apiError{Code: f.Code, Message: msg}
+	return awstest.Repeat(n, Failure{Code: CodeThrottling, Message: MsgThrottling})
 }
 
 // Namespaces AWS appends to X-Amzn-ErrorType (shared/docs/wire.md §1.6):
@@ -125,39 +101,25 @@ type apiError struct {
 	Message string
 }
 
-func (e *apiError) answer() answer {
+func (e *apiError) answer() awstest.Answer {
 	b, _ := json.Marshal(map[string]string{"__type": e.Code, "message": e.Message}) // strings always encode
 	ns := bedrockNamespace
 	if frontDoor(e.Code) {
 		ns = coralNamespace
 	}
-	return answer{status: StatusOf(e.Code), code: e.Code, errorType: e.Code + ":" + ns, body: b}
+	return awstest.Answer{Status: StatusOf(e.Code), Code: e.Code, ErrorType: e.Code + ":" + ns, Body: b}
 }
 
-// violations collects constraint violations in Coral's words: "1
+// invalid is the ValidationException of v, in Coral's words: "1
 // validation error detected: Value '0' at
 // 'retrievalConfiguration.vectorSearchConfiguration.numberOfResults'
 // failed to satisfy constraint: Member must have value greater than or
-// equal to 1".
-type violations []string
-
-func (v *violations) add(value any, member, constraint string) {
-	shown := "null"
-	if value != nil {
-		shown = fmt.Sprintf("'%v'", value)
+// equal to 1"; nil when v is empty.
+func invalid(v awstest.Violations) *apiError {
+	if msg := v.Message(); msg != "" {
+		return validation(msg)
 	}
-	*v = append(*v, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: Member must %s", shown, member, constraint))
-}
-
-func (v violations) err() *apiError {
-	if len(v) == 0 {
-		return nil
-	}
-	noun := "errors"
-	if len(v) == 1 {
-		noun = "error"
-	}
-	return validation(fmt.Sprintf("%d validation %s detected: %s", len(v), noun, strings.Join(v, "; ")))
+	return nil
 }
 
 func validation(msg string) *apiError { return &apiError{Code: CodeValidation, Message: msg} }

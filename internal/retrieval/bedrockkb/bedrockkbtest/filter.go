@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // minFilterList is the least a RetrievalFilterList holds (the model's
@@ -71,9 +73,9 @@ func checkFilter(f *retrievalFilter, path string) *apiError {
 			continue
 		}
 		if len(list) < minFilterList {
-			var v violations
-			v.add(fmt.Sprintf("%d filters", len(list)), path+"."+name, "have length greater than or equal to 2")
-			return v.err()
+			var v awstest.Violations
+			v.Add(fmt.Sprintf("%d filters", len(list)), path+"."+name, "have length greater than or equal to 2")
+			return invalid(v)
 		}
 		for i := range list {
 			if e := checkFilter(&list[i], fmt.Sprintf("%s.%s.%d.member", path, name, i+1)); e != nil {
@@ -82,14 +84,14 @@ func checkFilter(f *retrievalFilter, path string) *apiError {
 		}
 	}
 	for name, a := range attrs {
-		var v violations
+		var v awstest.Violations
 		if a.Key == nil {
-			v.add(nil, path+"."+name+".key", "not be null")
+			v.Add(nil, path+"."+name+".key", "not be null")
 		}
 		if a.Value == nil || bytes.Equal(bytes.TrimSpace(a.Value), []byte("null")) {
-			v.add(nil, path+"."+name+".value", "not be null")
+			v.Add(nil, path+"."+name+".value", "not be null")
 		}
-		if e := v.err(); e != nil {
+		if e := invalid(v); e != nil {
 			return e
 		}
 	}

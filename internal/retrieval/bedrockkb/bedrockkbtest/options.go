@@ -37,44 +37,36 @@ func DefaultCredentials() Credentials {
 type Option func(*options)
 
 type options struct {
-	addr     string
-	region   string
-	creds    []Credentials
-	noAuth   bool
-	now      func() time.Time
-	kbs      map[string][]Document
-	failures []Failure
+	awstest.Options
+	kbs map[string][]Document
 }
 
 func defaultOptions() options {
 	return options{
-		addr:   "127.0.0.1:0",
-		region: Region,
-		creds:  []Credentials{DefaultCredentials()},
-		now:    time.Now,
-		kbs:    map[string][]Document{KnowledgeBaseID: nil},
+		Options: awstest.DefaultOptions(Region, DefaultCredentials()),
+		kbs:     map[string][]Document{KnowledgeBaseID: nil},
 	}
 }
 
 // WithAddr sets the listen address; default "127.0.0.1:0" (a free port).
-func WithAddr(addr string) Option { return func(o *options) { o.addr = addr } }
+func WithAddr(addr string) Option { return func(o *options) { o.Addr = addr } }
 
 // WithRegion sets the region requests must be signed for; default Region.
-func WithRegion(region string) Option { return func(o *options) { o.region = region } }
+func WithRegion(region string) Option { return func(o *options) { o.Region = region } }
 
 // WithCredentials replaces the accepted SigV4 credentials (default
 // DefaultCredentials). Server.AWSConfig uses the first.
 func WithCredentials(creds ...Credentials) Option {
-	return func(o *options) { o.creds = append([]Credentials(nil), creds...) }
+	return func(o *options) { o.Credentials = append([]Credentials(nil), creds...) }
 }
 
 // WithoutAuth accepts requests without checking their signature (Recorded
 // still says what they carried).
-func WithoutAuth() Option { return func(o *options) { o.noAuth = true } }
+func WithoutAuth() Option { return func(o *options) { o.NoAuth = true } }
 
 // WithClock sets the clock SigV4 dates are checked against (±5 minutes);
 // default time.Now.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+func WithClock(now func() time.Time) Option { return func(o *options) { o.Now = now } }
 
 // WithDocuments adds documents to the knowledge base KnowledgeBaseID.
 func WithDocuments(docs ...Document) Option { return WithKnowledgeBase(KnowledgeBaseID, docs...) }
@@ -89,5 +81,5 @@ func WithKnowledgeBase(id string, docs ...Document) Option {
 // WithFailures queues failures: each answers one Retrieve that passed
 // authentication and validation, in order, instead of its results.
 func WithFailures(f ...Failure) Option {
-	return func(o *options) { o.failures = append(o.failures, f...) }
+	return func(o *options) { o.Failures = append(o.Failures, f...) }
 }

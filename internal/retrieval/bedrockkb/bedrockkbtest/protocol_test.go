@@ -2,41 +2,25 @@ package bedrockkbtest_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/outcrop/outcrop/internal/awstest"
 	"github.com/outcrop/outcrop/internal/retrieval/bedrockkb/bedrockkbtest"
 )
 
-// signing is how a hand-made request is signed.
-type signing struct {
-	creds           bedrockkbtest.Credentials
-	service, region string
-	at              time.Time
-}
-
-// request is a hand-made request to the emulator.
-type request struct {
-	method, path, body string
-	sign               *signing // nil: unsigned
-}
-
-func goodRequest(at time.Time) request {
-	return request{
-		method: http.MethodPost, path: "/knowledgebases/" + bedrockkbtest.KnowledgeBaseID + "/retrieve",
-		body: `{"retrievalQuery":{"text":"refunds"}}`,
-		sign: &signing{creds: bedrockkbtest.DefaultCredentials(), service: "bedrock", region: "us-east-1", at: at},
+func goodRequest(at time.Time) awstest.Call {
+	return awstest.Call{
+		Method: http.MethodPost, Path: "/knowledgebases/" + bedrockkbtest.KnowledgeBaseID + "/retrieve",
+		ContentType: "application/json", Body: `{"retrievalQuery":{"text":"refunds"}}`,
+		Sign: &awstest.Signing{Credentials: bedrockkbtest.DefaultCredentials(), Service: "bedrock", Region: "us-east-1", At: at},
 	}
 }
 
@@ -44,37 +28,37 @@ func goodRequest(at time.Time) request {
 // or off the route, and checks the answers and the recording.
 func TestFrontDoor(t *testing.T) {
 	now := time.Now()
-	with := func(f func(*request)) request {
+	with := func(f func(*awstest.Call)) awstest.Call {
 		r := goodRequest(now)
 		f(&r)
 		return r
 	}
 	tests := []struct {
 		name       string
-		req        request
+		req        awstest.Call
 		wantStatus int
 		wantCode   string
 		wantMsg    string
 	}{
 		{"good", goodRequest(now), 200, "", ""},
-		{"unsigned", with(func(r *request) { r.sign = nil }), 403, "MissingAuthenticationTokenException", "Missing Authentication Token"},
-		{"wrong secret", with(func(r *request) { r.sign.creds.SecretAccessKey = "wrong" }), 403, "InvalidSignatureException", "signature we calculated does not match"},
-		{"unknown key", with(func(r *request) { r.sign.creds.AccessKeyID = "AKIDOTHER" }), 403, "UnrecognizedClientException", "security token included in the request is invalid"},
-		{"signed for the endpoint prefix", with(func(r *request) { r.sign.service = "bedrock-agent-runtime" }), 403, "InvalidSignatureException", "Credential should be scoped to correct service: 'bedrock'."},
-		{"signed for another region", with(func(r *request) { r.sign.region = "eu-west-1" }), 403, "InvalidSignatureException", "not 'eu-west-1'"},
-		{"GET", with(func(r *request) { r.method = http.MethodGet }), 404, bedrockkbtest.CodeUnknownOperation, ""},
-		{"other path", with(func(r *request) { r.path = "/knowledgebases/KBTEST0001/search" }), 404, bedrockkbtest.CodeUnknownOperation, ""},
-		{"RetrieveAndGenerate", with(func(r *request) { r.path = "/retrieveAndGenerate" }), 404, bedrockkbtest.CodeUnknownOperation, ""},
-		{"not JSON", with(func(r *request) { r.body = `{"retrievalQuery":` }), 400, bedrockkbtest.CodeValidation, "Malformed input request"},
+		{"unsigned", with(func(r *awstest.Call) { r.Sign = nil }), 403, "MissingAuthenticationTokenException", "Missing Authentication Token"},
+		{"wrong secret", with(func(r *awstest.Call) { r.Sign.Credentials.SecretAccessKey = "wrong" }), 403, "InvalidSignatureException", "signature we calculated does not match"},
+		{"unknown key", with(func(r *awstest.Call) { r.Sign.Credentials.AccessKeyID = "AKIDOTHER" }), 403, "UnrecognizedClientException", "security token included in the request is invalid"},
+		{"signed for the endpoint prefix", with(func(r *awstest.Call) { r.Sign.Service = "bedrock-agent-runtime" }), 403, "InvalidSignatureException", "Credential should be scoped to correct service: 'bedrock'."},
+		{"signed for another region", with(func(r *awstest.Call) { r.Sign.Region = "eu-west-1" }), 403, "InvalidSignatureException", "not 'eu-west-1'"},
+		{"GET", with(func(r *awstest.Call) { r.Method = http.MethodGet }), 404, bedrockkbtest.CodeUnknownOperation, ""},
+		{"other path", with(func(r *awstest.Call) { r.Path = "/knowledgebases/KBTEST0001/search" }), 404, bedrockkbtest.CodeUnknownOperation, ""},
+		{"RetrieveAndGenerate", with(func(r *awstest.Call) { r.Path = "/retrieveAndGenerate" }), 404, bedrockkbtest.CodeUnknownOperation, ""},
+		{"not JSON", with(func(r *awstest.Call) { r.Body = `{"retrievalQuery":` }), 400, bedrockkbtest.CodeValidation, "Malformed input request"},
 		{
-			"no query", with(func(r *request) { r.body = `{}` }), 400, bedrockkbtest.CodeValidation,
+			"no query", with(func(r *awstest.Call) { r.Body = `{}` }), 400, bedrockkbtest.CodeValidation,
 			"1 validation error detected: Value null at 'retrievalQuery' failed to satisfy constraint: Member must not be null",
 		},
-		{"two filter members", with(func(r *request) {
-			r.body = `{"retrievalQuery":{"text":"refunds"},"retrievalConfiguration":{"vectorSearchConfiguration":{"filter":{"equals":{"key":"a","value":1},"in":{"key":"a","value":[1]}}}}}`
+		{"two filter members", with(func(r *awstest.Call) {
+			r.Body = `{"retrievalQuery":{"text":"refunds"},"retrievalConfiguration":{"vectorSearchConfiguration":{"filter":{"equals":{"key":"a","value":1},"in":{"key":"a","value":[1]}}}}}`
 		}), 400, bedrockkbtest.CodeValidation, "must set exactly one member, but sets 2"},
-		{"filter without value", with(func(r *request) {
-			r.body = `{"retrievalQuery":{"text":"refunds"},"retrievalConfiguration":{"vectorSearchConfiguration":{"filter":{"equals":{"key":"a"}}}}}`
+		{"filter without value", with(func(r *awstest.Call) {
+			r.Body = `{"retrievalQuery":{"text":"refunds"},"retrievalConfiguration":{"vectorSearchConfiguration":{"filter":{"equals":{"key":"a"}}}}}`
 		}), 400, bedrockkbtest.CodeValidation, "Value null at 'retrievalConfiguration.vectorSearchConfiguration.filter.equals.value'"},
 	}
 	for _, tt := range tests {
@@ -88,8 +72,8 @@ func TestFrontDoor(t *testing.T) {
 				t.Errorf("got X-Amzn-ErrorType %q, want %s with its namespace", header, tt.wantCode)
 			}
 			reqs := s.Requests()
-			if len(reqs) != 1 || reqs[0].ErrorCode != tt.wantCode || reqs[0].Path != tt.req.path || string(reqs[0].Body) != tt.req.body {
-				t.Fatalf("got records %+v, want one for %s answered %q", reqs, tt.req.path, tt.wantCode)
+			if len(reqs) != 1 || reqs[0].ErrorCode != tt.wantCode || reqs[0].Path != tt.req.Path || string(reqs[0].Body) != tt.req.Body {
+				t.Fatalf("got records %+v, want one for %s answered %q", reqs, tt.req.Path, tt.wantCode)
 			}
 		})
 	}
@@ -132,39 +116,8 @@ func TestRecordsSDKRequests(t *testing.T) {
 
 // send makes req and returns the status, X-Amzn-ErrorType, and the
 // body's __type and message.
-func send(t *testing.T, s *bedrockkbtest.Server, req request) (status int, header, typ, msg string) {
+func send(t *testing.T, s *bedrockkbtest.Server, req awstest.Call) (status int, header, typ, msg string) {
 	t.Helper()
-	r, err := http.NewRequest(req.method, s.URL()+req.path, strings.NewReader(req.body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Header.Set("Content-Type", "application/json")
-	if sg := req.sign; sg != nil {
-		sum := sha256.Sum256([]byte(req.body))
-		err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{
-			AccessKeyID: sg.creds.AccessKeyID, SecretAccessKey: sg.creds.SecretAccessKey,
-		}, r, hex.EncodeToString(sum[:]), sg.service, sg.region, sg.at)
-		if err != nil {
-			t.Fatalf("sign: %v", err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatalf("post: %v", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read answer: %v", err)
-	}
-	var e struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}
-	if resp.StatusCode != http.StatusOK {
-		if err := json.Unmarshal(b, &e); err != nil {
-			t.Fatalf("got error body %s, want JSON: %v", b, err)
-		}
-	}
-	return resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), e.Type, e.Message
+	a := req.Send(t, s.URL())
+	return a.Status, a.Header.Get("X-Amzn-ErrorType"), a.Type, a.Message
 }

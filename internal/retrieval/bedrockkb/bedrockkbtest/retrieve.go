@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // Limits of numberOfResults (KnowledgeBaseVectorSearchConfigurationNumberOfResultsInteger
@@ -76,55 +78,55 @@ type content struct {
 // retrieve answers one authenticated Retrieve for knowledge base id:
 // validation, then the knowledge base's existence, then a queued failure,
 // then the results.
-func (s *Server) retrieve(id string, body []byte) answer {
+func (s *Server) retrieve(r *awstest.Request, id string) awstest.Answer {
 	var req retrieveRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := json.Unmarshal(r.Body, &req); err != nil {
 		return validation("Malformed input request, please reformat your input and try again.").answer()
 	}
 	if e := checkRetrieve(id, &req); e != nil {
 		return e.answer()
 	}
-	docs, ok := s.opts.kbs[id]
+	docs, ok := s.kbs[id]
 	if !ok {
 		return (&apiError{Code: CodeResourceNotFound, Message: fmt.Sprintf("Knowledge base %s is not found.", id)}).answer()
 	}
-	if f, failed := s.nextFailure(); failed {
-		return f.apiError().answer()
+	if f, ok := r.Failure(); ok {
+		return (&apiError{Code: f.Code, Message: f.Message}).answer()
 	}
 	return results(&req, docs)
 }
 
 // checkRetrieve validates the path and body as the API constrains them.
 func checkRetrieve(id string, req *retrieveRequest) *apiError {
-	var v violations
+	var v awstest.Violations
 	switch {
 	case len(id) > 10:
-		v.add(id, "knowledgeBaseId", "have length less than or equal to 10")
+		v.Add(id, "knowledgeBaseId", "have length less than or equal to 10")
 	case !knowledgeBaseIDPattern.MatchString(id):
-		v.add(id, "knowledgeBaseId", "satisfy regular expression pattern: [0-9a-zA-Z]+")
+		v.Add(id, "knowledgeBaseId", "satisfy regular expression pattern: [0-9a-zA-Z]+")
 	}
 	switch {
 	case req.RetrievalQuery == nil:
-		v.add(nil, "retrievalQuery", "not be null")
+		v.Add(nil, "retrievalQuery", "not be null")
 	case req.RetrievalQuery.Text == nil:
-		v.add(nil, "retrievalQuery.text", "not be null")
+		v.Add(nil, "retrievalQuery.text", "not be null")
 	case strings.TrimSpace(*req.RetrievalQuery.Text) == "":
-		v.add(*req.RetrievalQuery.Text, "retrievalQuery.text", "have length greater than or equal to 1")
+		v.Add(*req.RetrievalQuery.Text, "retrievalQuery.text", "have length greater than or equal to 1")
 	}
 	vs := req.search()
 	const prefix = "retrievalConfiguration.vectorSearchConfiguration."
 	if n := vs.NumberOfResults; n != nil && *n < MinResults {
-		v.add(*n, prefix+"numberOfResults", "have value greater than or equal to 1")
+		v.Add(*n, prefix+"numberOfResults", "have value greater than or equal to 1")
 	} else if n != nil && *n > MaxResults {
-		v.add(*n, prefix+"numberOfResults", "have value less than or equal to 100")
+		v.Add(*n, prefix+"numberOfResults", "have value less than or equal to 100")
 	}
 	if t := vs.OverrideSearchType; t != nil && *t != "HYBRID" && *t != "SEMANTIC" {
-		v.add(*t, prefix+"overrideSearchType", "satisfy enum value set: [HYBRID, SEMANTIC]")
+		v.Add(*t, prefix+"overrideSearchType", "satisfy enum value set: [HYBRID, SEMANTIC]")
 	}
 	if t := req.NextToken; t != nil && (len(*t) < 1 || len(*t) > 2048 || !nextTokenPattern.MatchString(*t)) {
-		v.add(*t, "nextToken", "satisfy regular expression pattern: ^\\S*$")
+		v.Add(*t, "nextToken", "satisfy regular expression pattern: ^\\S*$")
 	}
-	if e := v.err(); e != nil {
+	if e := invalid(v); e != nil {
 		return e
 	}
 	if vs.Filter != nil {
@@ -141,7 +143,7 @@ type scored struct {
 }
 
 // results searches docs for req, best first.
-func results(req *retrieveRequest, docs []Document) answer {
+func results(req *retrieveRequest, docs []Document) awstest.Answer {
 	vs := req.search()
 	var found []scored
 	for _, d := range docs {
@@ -176,5 +178,5 @@ func results(req *retrieveRequest, docs []Document) answer {
 	if err != nil {
 		return (&apiError{Code: CodeInternalServer, Message: err.Error()}).answer()
 	}
-	return answer{status: http.StatusOK, body: b}
+	return awstest.Answer{Status: http.StatusOK, Body: b}
 }

@@ -3,20 +3,16 @@ package bedrockkbtest_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime/document"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime/types"
-	"github.com/aws/smithy-go"
 	smithydocument "github.com/aws/smithy-go/document"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/outcrop/outcrop/internal/awstest"
 	"github.com/outcrop/outcrop/internal/retrieval/bedrockkb/bedrockkbtest"
 )
 
@@ -46,10 +42,7 @@ func fixtures() []bedrockkbtest.Document {
 // attempts says otherwise, and without backoff.
 func client(s *bedrockkbtest.Server, attempts int) *bedrockagentruntime.Client {
 	return bedrockagentruntime.NewFromConfig(s.AWSConfig(), func(o *bedrockagentruntime.Options) {
-		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = attempts
-			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		})
+		o.Retryer = awstest.Retryer(attempts)
 	})
 }
 
@@ -260,17 +253,7 @@ func TestSDKParsesErrors(t *testing.T) {
 				in.RetrievalConfiguration = &types.KnowledgeBaseRetrievalConfiguration{VectorSearchConfiguration: tt.vs}
 			}
 			_, err := client(s, 1).Retrieve(context.Background(), in)
-			var api smithy.APIError
-			if !errors.As(err, &api) {
-				t.Fatalf("got error %v, want a smithy.APIError", err)
-			}
-			if api.ErrorCode() != tt.wantCode || !strings.Contains(api.ErrorMessage(), tt.wantMsg) {
-				t.Errorf("got %s %q, want %s containing %q", api.ErrorCode(), api.ErrorMessage(), tt.wantCode, tt.wantMsg)
-			}
-			var re *awshttp.ResponseError
-			if !errors.As(err, &re) || re.HTTPStatusCode() != tt.wantStatus || re.ServiceRequestID() == "" {
-				t.Errorf("got response error %v, want status %d with a request ID", re, tt.wantStatus)
-			}
+			awstest.CheckAPIError(t, err, tt.wantCode, tt.wantMsg, tt.wantStatus)
 			if !tt.typed(err) {
 				t.Errorf("got %T, want the SDK's modelled error type", err)
 			}
@@ -293,6 +276,6 @@ func TestSDKRetriesThrottling(t *testing.T) {
 }
 
 func isType[T error](err error) bool {
-	var target T
-	return errors.As(err, &target)
+	_, ok := errors.AsType[T](err)
+	return ok
 }

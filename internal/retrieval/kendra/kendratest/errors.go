@@ -1,10 +1,9 @@
 package kendratest
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // Kendra's modelled errors of Retrieve (shared/spec/aws-models/kendra),
@@ -41,38 +40,19 @@ const (
 )
 
 // Failure is an error answered instead of a Retrieve's results
-// (WithFailures, Server.Fail).
-type Failure struct {
-	// Code is the __type, e.g. CodeThrottling.
-	Code string
-	// Message defaults to MsgThrottling for CodeThrottling, MsgAccessDenied
-	// for CodeAccessDenied, and the code otherwise.
-	Message string
-}
+// (WithFailures, Server.Fail): Code is the __type, e.g. CodeThrottling;
+// an empty Message means MsgThrottling for CodeThrottling, MsgAccessDenied
+// for CodeAccessDenied, and the code otherwise.
+type Failure = awstest.Failure
 
 // Throttled returns n ThrottlingException failures.
 func Throttled(n int) []Failure {
-	out := make([]Failure, n)
-	for i := range out {
-		out[i] = Failure{Code: CodeThrottling, Message: MsgThrottling}
-	}
-	return out
+	return awstest.Repeat(n, Failure{Code: CodeThrottling, Message: MsgThrottling})
 }
 
-func (f Failure) apiError() *apiError {
-	msg := f.Message
-	if msg == "" {
-		switch f.Code {
-		case CodeThrottling:
-			msg = MsgThrottling
-		case CodeAccessDenied:
-			msg = MsgAccessDenied
-		default:
-			msg = f.Code
-		}
-	}
-	return &apiError{Code: f.Code, Message: msg, Capital: true}
-}
+// failed is the answer of a queued failure; Kendra's own errors spell the
+// member "Message".
+func failed(f Failure) *apiError { return &apiError{Code: f.Code, Message: f.Message, Capital: true} }
 
 // apiError is an error answer. Kendra's own errors spell the member
 // "Message", as its model does; the front door's use "message".
@@ -85,46 +65,21 @@ type apiError struct {
 // answer renders e: awsJson errors have no modelled status, so Kendra
 // answers 400 for client errors and 500 for the fault
 // InternalServerException (shared/docs/wire.md §6.1).
-func (e *apiError) answer() answer {
-	key := "message"
-	if e.Capital {
-		key = "Message"
-	}
-	body := map[string]string{"__type": e.Code}
-	if e.Message != "" {
-		body[key] = e.Message
-	}
-	b, _ := json.Marshal(body) // a map of strings always encodes
+func (e *apiError) answer() awstest.Answer {
 	status := http.StatusBadRequest
 	if e.Code == CodeInternalServer {
 		status = http.StatusInternalServerError
 	}
-	return answer{status: status, code: e.Code, body: b}
+	return awstest.JSONError(status, e.Code, e.Message, e.Capital)
 }
 
-// violations collects constraint violations in Coral's words, which
-// Kendra's ValidationException uses: "1 validation error detected: Value
-// null at 'indexId' failed to satisfy constraint: Member must not be
-// null".
-type violations []string
-
-func (v *violations) add(value any, member, constraint string) {
-	shown := "null"
-	if value != nil {
-		shown = fmt.Sprintf("'%v'", value)
+// invalid is the ValidationException of v, in Coral's words, which
+// Kendra's ValidationException uses; nil when v is empty.
+func invalid(v awstest.Violations) *apiError {
+	if msg := v.Message(); msg != "" {
+		return validation(msg)
 	}
-	*v = append(*v, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: Member must %s", shown, member, constraint))
-}
-
-func (v violations) err() *apiError {
-	if len(v) == 0 {
-		return nil
-	}
-	noun := "errors"
-	if len(v) == 1 {
-		noun = "error"
-	}
-	return validation(fmt.Sprintf("%d validation %s detected: %s", len(v), noun, strings.Join(v, "; ")))
+	return nil
 }
 
 func validation(msg string) *apiError {

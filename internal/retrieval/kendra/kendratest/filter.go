@@ -3,6 +3,8 @@ package kendratest
 import (
 	"fmt"
 	"slices"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // Kendra's AttributeFilter limits, from the model's documentation of the
@@ -108,14 +110,14 @@ func checkFilterNode(f *attributeFilter, path string) *apiError {
 		}
 	}
 	for name, a := range f.leaves() {
-		var v violations
+		var v awstest.Violations
 		if a.Key == nil {
-			v.add(nil, path+"."+name+".key", "not be null")
+			v.Add(nil, path+"."+name+".key", "not be null")
 		}
 		if a.Value == nil {
-			v.add(nil, path+"."+name+".value", "not be null")
+			v.Add(nil, path+"."+name+".value", "not be null")
 		}
-		if e := v.err(); e != nil {
+		if e := invalid(v); e != nil {
 			return e
 		}
 		if a.Value.kinds() != 1 {

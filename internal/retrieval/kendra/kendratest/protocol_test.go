@@ -2,42 +2,26 @@ package kendratest_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kendra"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/outcrop/outcrop/internal/awstest"
 	"github.com/outcrop/outcrop/internal/retrieval/kendra/kendratest"
 )
 
-// signing is how a hand-made request is signed.
-type signing struct {
-	creds           kendratest.Credentials
-	service, region string
-	at              time.Time
-}
-
-// request is a hand-made request to the emulator.
-type request struct {
-	method, path, target, contentType, body string
-	sign                                    *signing // nil: unsigned
-}
-
-func goodRequest(at time.Time) request {
-	return request{
-		method: http.MethodPost, path: "/", target: kendratest.TargetRetrieve,
-		contentType: "application/x-amz-json-1.1",
-		body:        `{"IndexId":"` + kendratest.IndexID + `","QueryText":"refunds"}`,
-		sign:        &signing{creds: kendratest.DefaultCredentials(), service: "kendra", region: "us-east-1", at: at},
+func goodRequest(at time.Time) awstest.Call {
+	return awstest.Call{
+		Method: http.MethodPost, Path: "/", Target: kendratest.TargetRetrieve,
+		ContentType: "application/x-amz-json-1.1",
+		Body:        `{"IndexId":"` + kendratest.IndexID + `","QueryText":"refunds"}`,
+		Sign:        &awstest.Signing{Credentials: kendratest.DefaultCredentials(), Service: "kendra", Region: "us-east-1", At: at},
 	}
 }
 
@@ -46,34 +30,34 @@ func goodRequest(at time.Time) request {
 func TestFrontDoor(t *testing.T) {
 	now := time.Now()
 	good := goodRequest(now)
-	with := func(f func(*request)) request {
+	with := func(f func(*awstest.Call)) awstest.Call {
 		r := goodRequest(now)
 		f(&r)
 		return r
 	}
 	tests := []struct {
 		name     string
-		req      request
+		req      awstest.Call
 		wantCode string
 		wantMsg  string
 	}{
 		{"good", good, "", ""},
-		{"unsigned", with(func(r *request) { r.sign = nil }), "MissingAuthenticationTokenException", "Missing Authentication Token"},
-		{"wrong secret", with(func(r *request) { r.sign.creds.SecretAccessKey = "wrong" }), "InvalidSignatureException", "signature we calculated does not match"},
-		{"unknown key", with(func(r *request) { r.sign.creds.AccessKeyID = "AKIDOTHER" }), "UnrecognizedClientException", "security token included in the request is invalid"},
-		{"signed for another service", with(func(r *request) { r.sign.service = "dynamodb" }), "InvalidSignatureException", "Credential should be scoped to correct service: 'kendra'. "},
-		{"signed for another region", with(func(r *request) { r.sign.region = "eu-west-1" }), "InvalidSignatureException", "not 'eu-west-1'"},
-		{"expired", with(func(r *request) { r.sign.at = now.Add(-10 * time.Minute) }), "InvalidSignatureException", "Signature expired"},
-		{"unknown target", with(func(r *request) { r.target = "AWSKendraFrontendService.Query" }), kendratest.CodeUnknownOperation, ""},
-		{"wrong content type", with(func(r *request) { r.contentType = "application/json" }), kendratest.CodeUnknownOperation, ""},
-		{"wrong path", with(func(r *request) { r.path = "/retrieve" }), kendratest.CodeUnknownOperation, ""},
-		{"not JSON", with(func(r *request) { r.body = `[1]` }), kendratest.CodeSerialization, ""},
+		{"unsigned", with(func(r *awstest.Call) { r.Sign = nil }), "MissingAuthenticationTokenException", "Missing Authentication Token"},
+		{"wrong secret", with(func(r *awstest.Call) { r.Sign.Credentials.SecretAccessKey = "wrong" }), "InvalidSignatureException", "signature we calculated does not match"},
+		{"unknown key", with(func(r *awstest.Call) { r.Sign.Credentials.AccessKeyID = "AKIDOTHER" }), "UnrecognizedClientException", "security token included in the request is invalid"},
+		{"signed for another service", with(func(r *awstest.Call) { r.Sign.Service = "dynamodb" }), "InvalidSignatureException", "Credential should be scoped to correct service: 'kendra'. "},
+		{"signed for another region", with(func(r *awstest.Call) { r.Sign.Region = "eu-west-1" }), "InvalidSignatureException", "not 'eu-west-1'"},
+		{"expired", with(func(r *awstest.Call) { r.Sign.At = now.Add(-10 * time.Minute) }), "InvalidSignatureException", "Signature expired"},
+		{"unknown target", with(func(r *awstest.Call) { r.Target = "AWSKendraFrontendService.Query" }), kendratest.CodeUnknownOperation, ""},
+		{"wrong content type", with(func(r *awstest.Call) { r.ContentType = "application/json" }), kendratest.CodeUnknownOperation, ""},
+		{"wrong path", with(func(r *awstest.Call) { r.Path = "/retrieve" }), kendratest.CodeUnknownOperation, ""},
+		{"not JSON", with(func(r *awstest.Call) { r.Body = `[1]` }), kendratest.CodeSerialization, ""},
 		{
-			"no members", with(func(r *request) { r.body = `{}` }), kendratest.CodeValidation,
+			"no members", with(func(r *awstest.Call) { r.Body = `{}` }), kendratest.CodeValidation,
 			"2 validation errors detected: Value null at 'indexId' failed to satisfy constraint: Member must not be null; Value null at 'queryText'",
 		},
-		{"leaf without key", with(func(r *request) {
-			r.body = `{"IndexId":"` + kendratest.IndexID + `","QueryText":"x","AttributeFilter":{"EqualsTo":{"Value":{"StringValue":"v"}}}}`
+		{"leaf without key", with(func(r *awstest.Call) {
+			r.Body = `{"IndexId":"` + kendratest.IndexID + `","QueryText":"x","AttributeFilter":{"EqualsTo":{"Value":{"StringValue":"v"}}}}`
 		}), kendratest.CodeValidation, "Value null at 'attributeFilter.equalsTo.key'"},
 	}
 	for _, tt := range tests {
@@ -88,8 +72,8 @@ func TestFrontDoor(t *testing.T) {
 				t.Errorf("got %d %s %q, want %d %s containing %q", status, typ, msg, wantStatus, tt.wantCode, tt.wantMsg)
 			}
 			reqs := s.Requests()
-			if len(reqs) != 1 || reqs[0].ErrorCode != tt.wantCode || reqs[0].Target != tt.req.target || string(reqs[0].Body) != tt.req.body {
-				t.Fatalf("got records %+v, want one for %s answered %q", reqs, tt.req.target, tt.wantCode)
+			if len(reqs) != 1 || reqs[0].ErrorCode != tt.wantCode || reqs[0].Target != tt.req.Target || string(reqs[0].Body) != tt.req.Body {
+				t.Fatalf("got records %+v, want one for %s answered %q", reqs, tt.req.Target, tt.wantCode)
 			}
 		})
 	}
@@ -121,44 +105,11 @@ func TestRecordsSDKRequests(t *testing.T) {
 }
 
 // send makes req and returns the status, __type and message answered.
-func send(t *testing.T, s *kendratest.Server, req request) (status int, typ, msg string) {
+func send(t *testing.T, s *kendratest.Server, req awstest.Call) (status int, typ, msg string) {
 	t.Helper()
-	r, err := http.NewRequest(req.method, s.URL()+req.path, strings.NewReader(req.body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Header.Set("Content-Type", req.contentType)
-	r.Header.Set("X-Amz-Target", req.target)
-	if sg := req.sign; sg != nil {
-		sum := sha256.Sum256([]byte(req.body))
-		err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{
-			AccessKeyID: sg.creds.AccessKeyID, SecretAccessKey: sg.creds.SecretAccessKey,
-		}, r, hex.EncodeToString(sum[:]), sg.service, sg.region, sg.at)
-		if err != nil {
-			t.Fatalf("sign: %v", err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatalf("post: %v", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read answer: %v", err)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
+	a := req.Send(t, s.URL())
+	if ct := a.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
 		t.Errorf("got Content-Type %q, want application/x-amz-json-1.1", ct)
 	}
-	var e struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-		Capital string `json:"Message"`
-	}
-	if resp.StatusCode != http.StatusOK {
-		if err := json.Unmarshal(b, &e); err != nil {
-			t.Fatalf("got error body %s, want JSON: %v", b, err)
-		}
-	}
-	return resp.StatusCode, e.Type, e.Message + e.Capital
+	return a.Status, a.Type, a.Message + a.CapitalMessage
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/outcrop/outcrop/internal/awstest"
 )
 
 // MaxPageSize is the most results Retrieve returns: "If you ask for more
@@ -64,50 +66,50 @@ type scoreAttributes struct {
 
 // retrieve answers one authenticated Retrieve: validation, then the
 // index's existence, then a queued failure, then the results.
-func (s *Server) retrieve(body []byte) answer {
+func (s *Server) retrieve(r *awstest.Request) awstest.Answer {
 	var req retrieveRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := json.Unmarshal(r.Body, &req); err != nil {
 		return (&apiError{Code: CodeSerialization, Message: "Start of structure or map found where not expected."}).answer()
 	}
 	if e := checkRetrieve(&req); e != nil {
 		return e.answer()
 	}
-	docs, ok := s.opts.indexes[*req.IndexID]
+	docs, ok := s.indexes[*req.IndexID]
 	if !ok {
 		return (&apiError{
 			Code: CodeResourceNotFound, Capital: true,
 			Message: fmt.Sprintf("Index %s does not exist.", *req.IndexID),
 		}).answer()
 	}
-	if f, failed := s.nextFailure(); failed {
-		return f.apiError().answer()
+	if f, ok := r.Failure(); ok {
+		return failed(f).answer()
 	}
 	return s.results(&req, docs)
 }
 
 // checkRetrieve validates req's members as the model constrains them.
 func checkRetrieve(req *retrieveRequest) *apiError {
-	var v violations
+	var v awstest.Violations
 	switch {
 	case req.IndexID == nil:
-		v.add(nil, "indexId", "not be null")
+		v.Add(nil, "indexId", "not be null")
 	case len(*req.IndexID) < 36:
-		v.add(*req.IndexID, "indexId", "have length greater than or equal to 36")
+		v.Add(*req.IndexID, "indexId", "have length greater than or equal to 36")
 	case len(*req.IndexID) > 36:
-		v.add(*req.IndexID, "indexId", "have length less than or equal to 36")
+		v.Add(*req.IndexID, "indexId", "have length less than or equal to 36")
 	case !indexIDPattern.MatchString(*req.IndexID):
-		v.add(*req.IndexID, "indexId", "satisfy regular expression pattern: [a-zA-Z0-9][a-zA-Z0-9-]*")
+		v.Add(*req.IndexID, "indexId", "satisfy regular expression pattern: [a-zA-Z0-9][a-zA-Z0-9-]*")
 	}
 	if req.QueryText == nil {
-		v.add(nil, "queryText", "not be null")
+		v.Add(nil, "queryText", "not be null")
 	}
 	if req.PageSize != nil && *req.PageSize < 1 {
-		v.add(*req.PageSize, "pageSize", "have value greater than or equal to 1")
+		v.Add(*req.PageSize, "pageSize", "have value greater than or equal to 1")
 	}
 	if req.PageNumber != nil && *req.PageNumber < 1 {
-		v.add(*req.PageNumber, "pageNumber", "have value greater than or equal to 1")
+		v.Add(*req.PageNumber, "pageNumber", "have value greater than or equal to 1")
 	}
-	if e := v.err(); e != nil {
+	if e := invalid(v); e != nil {
 		return e
 	}
 	if strings.TrimSpace(*req.QueryText) == "" {
@@ -127,7 +129,7 @@ type scored struct {
 }
 
 // results searches docs for req and renders the page asked for.
-func (s *Server) results(req *retrieveRequest, docs []Document) answer {
+func (s *Server) results(req *retrieveRequest, docs []Document) awstest.Answer {
 	var found []scored
 	for i, d := range docs {
 		if req.AttributeFilter != nil && !req.AttributeFilter.match(d.Attributes) {
@@ -155,15 +157,12 @@ func (s *Server) results(req *retrieveRequest, docs []Document) answer {
 		out.ResultItems = append(out.ResultItems, item(queryID, f, req.RequestedDocumentAttributes))
 	}
 	b, _ := json.Marshal(out) // strings, numbers and Values always encode
-	return answer{status: http.StatusOK, body: b}
+	return awstest.Answer{Status: http.StatusOK, Body: b}
 }
 
 // queryID returns a fresh UUID-shaped QueryId.
 func (s *Server) queryID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.nextID++
-	return fmt.Sprintf("9a8b7c6d-0000-4000-8000-%012d", s.nextID)
+	return fmt.Sprintf("9a8b7c6d-0000-4000-8000-%012d", s.queries.Add(1))
 }
 
 func item(queryID string, f scored, requested []string) resultItem {

@@ -8,14 +8,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kendra"
 	"github.com/aws/aws-sdk-go-v2/service/kendra/types"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/outcrop/outcrop/internal/awstest"
 	"github.com/outcrop/outcrop/internal/retrieval/kendra/kendratest"
 )
 
@@ -62,10 +60,7 @@ func fixtures() []kendratest.Document {
 // attempts says otherwise, and without backoff.
 func client(s *kendratest.Server, attempts int) *kendra.Client {
 	return kendra.NewFromConfig(s.AWSConfig(), func(o *kendra.Options) {
-		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = attempts
-			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		})
+		o.Retryer = awstest.Retryer(attempts)
 	})
 }
 
@@ -294,17 +289,7 @@ func TestSDKParsesErrors(t *testing.T) {
 				mods = append(mods, tt.mod)
 			}
 			_, err := retrieve(context.Background(), client(s, 1), "refunds", mods...)
-			var api smithy.APIError
-			if !errors.As(err, &api) {
-				t.Fatalf("got error %v, want a smithy.APIError", err)
-			}
-			if api.ErrorCode() != tt.wantCode || !strings.Contains(api.ErrorMessage(), tt.wantMsg) {
-				t.Errorf("got %s %q, want %s containing %q", api.ErrorCode(), api.ErrorMessage(), tt.wantCode, tt.wantMsg)
-			}
-			var re *awshttp.ResponseError
-			if !errors.As(err, &re) || re.HTTPStatusCode() != tt.wantStatus || re.ServiceRequestID() == "" {
-				t.Errorf("got response error %v, want status %d with a request ID", re, tt.wantStatus)
-			}
+			awstest.CheckAPIError(t, err, tt.wantCode, tt.wantMsg, tt.wantStatus)
 			if !tt.typed(err) {
 				t.Errorf("got %T, want the SDK's modelled error type", err)
 			}
@@ -327,6 +312,6 @@ func TestSDKRetriesThrottling(t *testing.T) {
 }
 
 func isType[T error](err error) bool {
-	var target T
-	return errors.As(err, &target)
+	_, ok := errors.AsType[T](err)
+	return ok
 }
