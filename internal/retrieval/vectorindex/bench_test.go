@@ -168,7 +168,11 @@ func (f *benchFixture) recall(b *testing.B, ef int) float64 {
 // vectors would take.
 func BenchmarkSearchHNSW(b *testing.B) {
 	for _, corpus := range []string{"random", "embedding"} {
-		for _, ef := range []int{64, DefaultEfSearch, 256, 512, 1024} {
+		efs := []int{64, 128, DefaultEfSearch, 256, 512, 1024}
+		if corpus == "random" {
+			efs = append(efs, 2048, 4096)
+		}
+		for _, ef := range efs {
 			b.Run(fmt.Sprintf("%s/ef=%d", corpus, ef), func(b *testing.B) {
 				f := fixture(b, corpus)
 				recall := f.recall(b, ef)

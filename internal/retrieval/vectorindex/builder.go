@@ -28,7 +28,7 @@ type Builder struct {
 func NewBuilder(opts Options) (*Builder, error) {
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("vectorindex: invalid options: %w", err)
 	}
 	return &Builder{opts: opts, ids: make(map[string]int)}, nil
 }

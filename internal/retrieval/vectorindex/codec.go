@@ -96,11 +96,26 @@ type decoder struct {
 	crc    uint32
 	remain int64 // bytes left, -1 when unknown
 	err    error
-	buf    []byte
+	small  [8]byte
+	buf    []byte // a block for slabs and long strings, made on first use
 }
 
+// newDecoder reads r, of size bytes or -1 when unknown, through a buffer
+// no larger than the input.
 func newDecoder(r io.Reader, size int64) *decoder {
-	return &decoder{r: bufio.NewReaderSize(r, 1<<20), remain: size, buf: make([]byte, 4*wordsPerBlock)}
+	bufSize := 64 << 10
+	if size >= 0 {
+		bufSize = int(min(max(size, 16), 1<<20))
+	}
+	return &decoder{r: bufio.NewReaderSize(r, bufSize), remain: size}
+}
+
+// block returns the decoder's block buffer.
+func (d *decoder) block() []byte {
+	if d.buf == nil {
+		d.buf = make([]byte, 4*wordsPerBlock)
+	}
+	return d.buf
 }
 
 // fail records the first error, wrapped in ErrBadFile.
@@ -138,18 +153,18 @@ func (d *decoder) need(n int64, what string) bool {
 }
 
 func (d *decoder) u8() byte {
-	d.read(d.buf[:1])
-	return d.buf[0]
+	d.read(d.small[:1])
+	return d.small[0]
 }
 
 func (d *decoder) u32() uint32 {
-	d.read(d.buf[:4])
-	return binary.LittleEndian.Uint32(d.buf)
+	d.read(d.small[:4])
+	return binary.LittleEndian.Uint32(d.small[:])
 }
 
 func (d *decoder) u64() uint64 {
-	d.read(d.buf[:8])
-	return binary.LittleEndian.Uint64(d.buf)
+	d.read(d.small[:8])
+	return binary.LittleEndian.Uint64(d.small[:])
 }
 
 // str reads a length-prefixed string of at most limit bytes.
@@ -165,30 +180,33 @@ func (d *decoder) str(limit int, what string) string {
 	if !d.need(int64(n), what) {
 		return ""
 	}
-	if n <= uint32(len(d.buf)) {
-		d.read(d.buf[:n])
-		return string(d.buf[:n])
-	}
-	return d.bigString(int(n))
+	return string(d.bytes(int(n)))
 }
 
-// bigString reads a string longer than the decoder's buffer, growing it
-// block by block.
-func (d *decoder) bigString(n int) string {
+// bytes reads n bytes: in one allocation when they are known to be
+// there, else growing block by block as they arrive.
+func (d *decoder) bytes(n int) []byte {
+	if !d.need(int64(n), "bytes") {
+		return nil
+	}
+	if d.remain >= 0 || n <= 4*wordsPerBlock {
+		b := make([]byte, n)
+		d.read(b)
+		return b
+	}
 	var b []byte
-	if d.remain >= 0 {
-		b = make([]byte, 0, n)
-	}
+	buf := d.block()
 	for len(b) < n && d.err == nil {
-		m := min(n-len(b), len(d.buf))
-		d.read(d.buf[:m])
-		b = append(b, d.buf[:m]...)
+		m := min(n-len(b), len(buf))
+		d.read(buf[:m])
+		b = append(b, buf[:m]...)
 	}
-	return string(b)
+	return b
 }
 
-// readWords reads a slab of n 4-byte words, converted by conv.
-func readWords[T float32 | uint32](d *decoder, n int, conv func(uint32) T) []T {
+// readWords reads a slab of n 4-byte words, decoded block by block by
+// fill (fillF32 or fillU32: a call per block, not per word).
+func readWords[T float32 | uint32](d *decoder, n int, fill func(dst []T, b []byte)) []T {
 	if !d.need(4*int64(n), "slab") {
 		return nil
 	}
@@ -196,16 +214,21 @@ func readWords[T float32 | uint32](d *decoder, n int, conv func(uint32) T) []T {
 	if d.remain >= 0 {
 		s = make([]T, 0, n)
 	}
+	buf := d.block()
 	for len(s) < n && d.err == nil {
 		m := min(n-len(s), wordsPerBlock)
-		b := d.buf[:4*m]
+		b := buf[:4*m]
 		d.read(b)
 		if d.err != nil {
 			break
 		}
-		for i := range m {
-			s = append(s, conv(binary.LittleEndian.Uint32(b[4*i:])))
+		start := len(s)
+		if cap(s)-start >= m {
+			s = s[:start+m] // already zeroed by make
+		} else {
+			s = append(s, make([]T, m)...)
 		}
+		fill(s[start:start+m], b)
 	}
 	return s
 }
@@ -233,7 +256,21 @@ func (d *decoder) finish() error {
 	return nil
 }
 
-// f32FromBits and f32Bits convert a float32 to and from its file form.
-func f32FromBits(u uint32) float32 { return math.Float32frombits(u) }
-func f32Bits(f float32) uint32     { return math.Float32bits(f) }
-func u32Same(u uint32) uint32      { return u }
+// fillF32 and fillU32 decode little-endian words from b into dst.
+func fillF32(dst []float32, b []byte) {
+	b = b[:4*len(dst)]
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+}
+
+func fillU32(dst []uint32, b []byte) {
+	b = b[:4*len(dst)]
+	for i := range dst {
+		dst[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+}
+
+// f32Bits and u32Same convert a word to its file form for words.
+func f32Bits(f float32) uint32 { return math.Float32bits(f) }
+func u32Same(u uint32) uint32  { return u }

@@ -206,10 +206,13 @@ func decode(d *decoder) (*Index, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	if int64(n)*int64(opts.Dim) > math.MaxInt {
+		return nil, fmt.Errorf("%w: %d vectors of %d do not fit in memory", ErrBadFile, n, opts.Dim)
+	}
 	if !d.need(int64(n)*int64(opts.Dim)*4, "vectors") {
 		return nil, d.err
 	}
-	vecs := readWords(d, n*opts.Dim, f32FromBits)
+	vecs := readWords(d, n*opts.Dim, fillF32)
 	if g != nil {
 		decodeGraph(d, g, n)
 	}
@@ -239,8 +242,9 @@ func decodeHeader(d *decoder) (opts Options, n int, g *graph) {
 	if v := d.u32(); d.err == nil && v != fileVersion {
 		d.fail("format version %d, this build reads %d", v, fileVersion)
 	}
-	opts.Dim = int(d.u32())
-	n = int(d.u32())
+	dim, count := d.u32(), d.u32()
+	// Bounded before converting, so a 32-bit int cannot go negative.
+	opts.Dim, n = int(min(dim, MaxDim+1)), int(min(count, MaxLen))
 	metric, flags := d.u8(), d.u8()
 	d.u8()
 	d.u8()
@@ -257,9 +261,9 @@ func decodeHeader(d *decoder) (opts Options, n int, g *graph) {
 	if opts.Metric, ok = metricOfCode(metric); !ok {
 		d.fail("unknown metric code %d", metric)
 	} else if err := opts.validate(); err != nil {
-		d.fail("%v", err)
-	} else if n > MaxLen {
-		d.fail("%d vectors, at most %d", n, MaxLen)
+		d.fail("invalid options: %v", err)
+	} else if count > MaxLen {
+		d.fail("%d vectors, at most %d", count, MaxLen)
 	} else if flags&^flagGraph != 0 {
 		d.fail("unknown flags %#x", flags)
 	}
@@ -285,8 +289,7 @@ func decodeGraph(d *decoder, g *graph, n int) {
 	if !d.need(int64(n)*(1+4*int64(g.m0+1)), "graph") {
 		return
 	}
-	g.levels = make([]byte, n)
-	d.read(g.levels)
+	g.levels = d.bytes(n)
 	if d.err != nil {
 		return
 	}
@@ -296,13 +299,13 @@ func decodeGraph(d *decoder, g *graph, n int) {
 			return
 		}
 	}
-	g.links0 = readWords(d, n*(g.m0+1), u32Same)
+	g.links0 = readWords(d, n*(g.m0+1), fillU32)
 	size, err := g.layoutUpper()
 	if err != nil {
 		d.fail("%v", err)
 		return
 	}
-	g.upper = readWords(d, size, u32Same)
+	g.upper = readWords(d, size, fillU32)
 }
 
 // decodeChunks reads n chunks.
@@ -331,7 +334,11 @@ func decodeChunks(d *decoder, n int) []Chunk {
 		}
 		for range pairs {
 			k := d.str(maxString, "metadata key")
-			c.Metadata[k] = d.str(maxString, "metadata value")
+			v := d.str(maxString, "metadata value")
+			if d.err != nil {
+				return nil
+			}
+			c.Metadata[k] = v
 		}
 		if d.err != nil {
 			return nil

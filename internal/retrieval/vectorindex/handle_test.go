@@ -81,9 +81,16 @@ func TestReload(t *testing.T) {
 	if err := os.WriteFile(path, data[:len(data)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		if changed, err := h.Reload(); changed || !errors.Is(err, ErrBadFile) {
+	var firstErr error
+	for i := range 2 {
+		changed, err := h.Reload()
+		if changed || !errors.Is(err, ErrBadFile) {
 			t.Errorf("broken file: got changed %v, %v; want false and ErrBadFile", changed, err)
+		}
+		if i == 0 {
+			firstErr = err
+		} else if err != firstErr { //nolint:errorlint // the very same error value: the file was not read again
+			t.Errorf("broken file again: got a new error %v, want the first one returned without rereading", err)
 		}
 	}
 	if g, _ := genOf(h.Current()); g != 1 {

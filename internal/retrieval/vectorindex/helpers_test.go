@@ -53,8 +53,8 @@ func build(t testing.TB, opts Options, vecs [][]float32, tag string) *Index {
 	return ix
 }
 
-// recallAt returns the share of the exact top k that Search finds, over
-// the queries.
+// recallAt returns the share of the exact top k that SearchEf with ef
+// (Search for ef 0) finds, over the queries.
 func recallAt(t testing.TB, ix *Index, queries [][]float32, k, ef int) float64 {
 	t.Helper()
 	hits, total := 0, 0
@@ -63,7 +63,11 @@ func recallAt(t testing.TB, ix *Index, queries [][]float32, k, ef int) float64 {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := ix.SearchEf(q, k, ef)
+		search := func(q []float32, k int) ([]Result, error) { return ix.SearchEf(q, k, ef) }
+		if ef == 0 {
+			search = ix.Search
+		}
+		got, err := search(q, k)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func TestHNSWRecall(t *testing.T) {
 			if err := ix.graph.validate(); err != nil {
 				t.Fatalf("built graph is invalid: %v", err)
 			}
-			got := recallAt(t, ix, randomVectors(100, tt.dim, 2), 10, ix.opts.EfSearch)
+			got := recallAt(t, ix, randomVectors(100, tt.dim, 2), 10, 0)
 			t.Logf("recall@10 over %d vectors: %.4f", n, got)
 			if got < tt.want {
 				t.Errorf("recall@10: got %.4f, want at least %.2f", got, tt.want)

@@ -76,7 +76,7 @@ func (ix *Index) Metric() Metric { return ix.opts.Metric }
 func (ix *Index) Model() string { return ix.opts.Model }
 
 // Options returns the options the index was built with, defaults
-// applied. Workers is 0 for a loaded index.
+// applied. Workers is always 0: it is not recorded.
 func (ix *Index) Options() Options { return ix.opts }
 
 // HasGraph reports whether searches use the HNSW graph; false means

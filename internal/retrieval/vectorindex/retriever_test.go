@@ -14,7 +14,8 @@ import (
 
 // fakeEmbedder embeds a text as the axis its first letter names: "a..."
 // is (1,0,0), "b..." is (0,1,0), "c..." is (0,0,1); "ab..." adds the
-// second letter at half weight. Its dim can be set to mismatch.
+// second letter at half weight; a leading "-" negates. Its dim can be
+// set to mismatch.
 type fakeEmbedder struct {
 	dim   int
 	calls int
@@ -25,7 +26,11 @@ func (f *fakeEmbedder) Embed(_ context.Context, texts []string) ([][]float32, er
 	out := make([][]float32, len(texts))
 	for i, s := range texts {
 		v := make([]float32, f.dim)
-		for j, w := range []float32{1, 0.5} {
+		sign := float32(1)
+		if rest, ok := strings.CutPrefix(s, "-"); ok {
+			s, sign = rest, -1
+		}
+		for j, w := range []float32{sign, sign / 2} {
 			if j < len(s) && s[j] >= 'a' && int(s[j]-'a') < f.dim {
 				v[s[j]-'a'] += w
 			}
@@ -81,7 +86,8 @@ func TestRetrieve(t *testing.T) {
 		{name: "top k above size", q: retrieval.Query{Text: "ab", TopK: 10}, want: []retrieval.Hit{hit("x", ax), hit("y", ay), hit("z", 0)}},
 		{name: "min score", q: retrieval.Query{Text: "ab", TopK: 3, MinScore: 0.5}, want: []retrieval.Hit{hit("x", ax)}},
 		{name: "min score above all", q: retrieval.Query{Text: "ab", MinScore: 0.99}, want: []retrieval.Hit{}},
-		{name: "min score zero keeps all", q: retrieval.Query{Text: "c", TopK: 3}, want: []retrieval.Hit{hit("z", 1), hit("x", 0), hit("y", 0)}},
+		{name: "min score zero keeps all", q: retrieval.Query{Text: "-a", TopK: 3}, want: []retrieval.Hit{hit("y", 0), hit("z", 0), hit("x", -1)}},
+		{name: "negative min score", q: retrieval.Query{Text: "-a", TopK: 3, MinScore: -0.5}, want: []retrieval.Hit{hit("y", 0), hit("z", 0)}},
 	}
 	r := NewRetriever(axisHandle(t), &fakeEmbedder{dim: 3}, 2)
 	for _, tt := range tests {
