@@ -1,0 +1,113 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/outcrop/outcrop/bench/internal/load"
+	"github.com/outcrop/outcrop/bench/internal/procstat"
+	"github.com/outcrop/outcrop/bench/internal/upstream"
+)
+
+// streamPhase holds Plan.Hold streams open on each stream target (its
+// memory then), then climbs the concurrency ladder with paced streams
+// until a rung stalls or fails, then reads the memory left after the
+// load.
+func (h *harness) streamPhase(ctx context.Context) {
+	for _, t := range h.targets {
+		if !t.streams || ctx.Err() != nil {
+			continue
+		}
+		sp := StreamPhase{Target: t.name}
+		var peak Mem
+		sample := func(int) {
+			if m, err := procstat.ReadMemory(t.proc.pid()); err == nil && m.RSSKiB > peak.RSSKiB {
+				peak = m
+			}
+		}
+		sp.Hold = h.streamRun(ctx, t, h.plan.Hold, h.plan.Held, sample)
+		sp.HoldRSS = peak
+		h.progress("streams %-30s hold %5d: RSS %6.1f MiB  %s", t.name, h.plan.Hold, mib(peak.RSSKiB), rungNote(sp.Hold))
+		for _, n := range h.plan.Ladder {
+			if ctx.Err() != nil {
+				break
+			}
+			r := h.streamRun(ctx, t, n, h.plan.Paced, nil)
+			sp.Ladder = append(sp.Ladder, r)
+			h.progress("streams %-30s %5d open: %s", t.name, n, rungNote(r))
+			if !r.Pass {
+				break
+			}
+			sp.MaxStreams = n
+		}
+		h.streamClient.CloseIdleConnections()
+		pause(ctx, h.plan.Settle)
+		after, err := procstat.ReadMemory(t.proc.pid())
+		h.problem(err, "%s: reading memory", t.name)
+		sp.After = after
+		h.res.Streams = append(h.res.Streams, sp)
+	}
+}
+
+// streamRun runs n streams of shape s against t and judges them.
+func (h *harness) streamRun(ctx context.Context, t *target, n int, s upstream.Shape, tick func(int)) Rung {
+	if !t.bedrock {
+		h.upstreamLate(ctx) // reset the emulator's lateness count
+	}
+	m := newMeter(h.ticks, t.proc.pid(), h.up.pid())
+	spec := load.Streams{
+		Count: n, Ramp: h.plan.Ramp, Framing: t.framing(), Chunks: s.Chunks, Stall: h.plan.Stall,
+		Timeout: s.Delay + time.Duration(s.Chunks)*s.Gap + 30*time.Second, OnTick: tick, Tick: 50 * time.Millisecond,
+	}
+	res := load.RunStreams(ctx, h.streamClient, t.request(s), spec, m)
+	h.problem(m.err, "%s streams: reading /proc", t.name)
+	r := Rung{
+		Streams: n, Shape: s.Name(), Completed: res.Completed, Errors: res.Errors, FirstError: res.FirstError,
+		Chunks: res.Chunks, Stalled: res.Stalled, PeakOpen: res.PeakOpen,
+		TTFT: res.TTFT.Summarize(), Gap: res.Gap.Summarize(),
+		CPUPerStream: m.perOp(0, res.Completed), CPUPerChunk: m.perOp(0, res.Chunks),
+		UpstreamLateMs: -1,
+	}
+	if !t.bedrock {
+		r.UpstreamLateMs = h.upstreamLate(ctx)
+	}
+	r.Pass = res.Errors == 0 && res.Completed == int64(n) && res.Stalled == 0
+	if h.plan.Smoke {
+		h.check(res.Errors, res.FirstError, "%s %d streams", t.name, n)
+		h.checkSome(res.Completed, "%s %d streams", t.name, n)
+	}
+	return r
+}
+
+// upstreamLate reads and resets the OpenAI emulator's worst chunk
+// lateness, in ms (-1 when it cannot be read).
+func (h *harness) upstreamLate(ctx context.Context) float64 {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+h.openaiAddr+"/stats", nil)
+	if err != nil {
+		return -1
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var s upstream.Stats
+	if json.NewDecoder(resp.Body).Decode(&s) != nil {
+		return -1
+	}
+	return s.MaxLateMs
+}
+
+func rungNote(r Rung) string {
+	status := "ok"
+	if !r.Pass {
+		status = "FAIL"
+	}
+	return sprintf("%s  %d/%d done  ttft p50 %6.2f ms  max gap %7.2f ms  stalled %d  %6.1f µs/stream  %5.2f µs/chunk  upstream late %.1f ms%s",
+		status, r.Completed, r.Streams, r.TTFT.P50Ms, r.Gap.MaxMs, r.Stalled, r.CPUPerStream, r.CPUPerChunk, r.UpstreamLateMs,
+		errNote(r.Errors, r.FirstError))
+}
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
