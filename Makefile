@@ -1,5 +1,5 @@
 # Shortcuts; scripts/test is the source of truth for what CI runs.
-.PHONY: test lint run conformance build fmt
+.PHONY: test lint run conformance build fmt bench
 
 # Every check and test, exactly as CI runs them.
 test:
@@ -24,3 +24,8 @@ build:
 fmt:
 	bash scripts/test tools
 	.tools/bin/golangci-lint fmt ./...
+
+# The load harness (bench/): every target interleaved, figures and chart
+# into bench/results/. "go run ./bench/cmd/harness -smoke" checks it works.
+bench:
+	go run ./bench/cmd/harness
