@@ -332,13 +332,7 @@ func newContextEnv(t *testing.T) *contextEnv {
 	t.Helper()
 	endpoint := testservice.Dynalite(t)
 	redisURL, prefix := testservice.Redis(t)
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "",
-		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": "",
-	} {
-		t.Setenv(k, v)
-	}
+	setStoreAWSEnv(t, awstest.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"})
 	client := dynamodb.New(dynamodb.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
@@ -460,13 +454,7 @@ func TestGenerateFromAWSStores(t *testing.T) {
 	kb := bedrockkbtest.New(t, bedrockkbtest.WithCredentials(creds), bedrockkbtest.WithDocuments(
 		bedrockkbtest.Document{Text: "Budgets reset each month.", Location: bedrockkbtest.Location{URI: "s3://docs/budgets.md"}},
 	))
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "",
-		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": "",
-	} {
-		t.Setenv(k, v)
-	}
+	setStoreAWSEnv(t, creds)
 	cfg := demoConfig(time.Nanosecond)
 	cfg.Retrieval.Stores = []config.RetrievalStore{
 		{Name: "wiki", Type: config.StoreKendra, IndexID: kendratest.IndexID, Endpoint: k.URL()},
@@ -496,5 +484,19 @@ func TestGenerateFromAWSStores(t *testing.T) {
 	status, _, body := call(t, "POST", base2+"/generate", "", `{"prompt":"secret question"}`)
 	if _, code := errorCode(t, body); status != http.StatusBadGateway || code != "retrieval_failed" || strings.Contains(string(body), "secret question") {
 		t.Errorf("unknown index: got %d %s, want 502 retrieval_failed without the query", status, body)
+	}
+}
+
+// setStoreAWSEnv gives the gateway's AWS SDK clients (stores, the context
+// source) static credentials in us-east-1 through the environment, with the
+// machine's own AWS files and instance metadata switched off.
+func setStoreAWSEnv(t *testing.T, creds awstest.Credentials) {
+	t.Helper()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "",
+		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": "",
+	} {
+		t.Setenv(k, v)
 	}
 }
