@@ -226,7 +226,7 @@ func BenchmarkSearchExact(b *testing.B) {
 // BenchmarkOpen reports how long loading the index file takes, and its
 // size.
 func BenchmarkOpen(b *testing.B) {
-	f := fixture(b, "random")
+	f := fixture(b, "embedding")
 	fi, err := os.Stat(f.path)
 	if err != nil {
 		b.Fatal(err)
