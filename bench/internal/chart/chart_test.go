@@ -2,10 +2,12 @@ package chart
 
 import (
 	"bytes"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestWrite(t *testing.T) {
@@ -35,6 +37,21 @@ func TestWrite(t *testing.T) {
 		var out bytes.Buffer
 		_ = png.Encode(&out, img)
 		_ = os.WriteFile(filepath.Join(dir, "chart_test.png"), out.Bytes(), 0o600)
+	}
+}
+
+// TestSegmentEnds draws segments in every direction: each must end (a
+// Bresenham step that re-reads its error overshoots and never does).
+func TestSegmentEnds(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 100, 100))
+	for _, s := range [][4]int{{0, 0, 99, 37}, {99, 99, 3, 0}, {10, 90, 80, 5}, {50, 50, 50, 50}, {0, 60, 99, 61}, {5, 0, 6, 99}} {
+		done := make(chan struct{})
+		go func() { segment(img, s[0], s[1], s[2], s[3], black); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("segment %v: did not end", s)
+		}
 	}
 }
 

@@ -68,7 +68,7 @@ func (l Lines) draw(img *image.RGBA, r image.Rectangle) {
 	drawText(img, plotX+plotW-textWidth(l.XLabel, scale), bottom+line+scale, l.XLabel, scale, muted)
 	if l.Limit > 0 {
 		for x := plotX; x < plotX+plotW; x += 8 * scale {
-			fill(img, image.Rect(x, py(l.Limit), x+4*scale, py(l.Limit)+scale), Palette[3])
+			fill(img, image.Rect(x, py(l.Limit), x+4*scale, py(l.Limit)+scale), black)
 		}
 	}
 	fill(img, image.Rect(plotX, top, plotX+1, bottom), black)
@@ -96,11 +96,12 @@ func segment(img *image.RGBA, x0, y0, x1, y1 int, c color.Color) {
 		if x0 == x1 && y0 == y1 {
 			return
 		}
-		if 2*e >= dy {
+		e2 := 2 * e // both tests use the error before either step
+		if e2 >= dy {
 			e += dy
 			x0 += sx
 		}
-		if 2*e <= dx {
+		if e2 <= dx {
 			e += dx
 			y0 += sy
 		}

@@ -43,6 +43,10 @@ type Options struct {
 	// Bin is a directory holding the programs already built (outcrop,
 	// upstream, fastproxy, stdproxy), used instead of building them.
 	Bin string
+	// Render, when set, runs nothing: it rewrites benchmarks.md and the
+	// chart from the results.json in this directory (into Out, default
+	// the same directory).
+	Render string
 }
 
 // parseOptions reads the flags; -h prints the usage and returns
@@ -61,6 +65,7 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.RedisURL, "redis", "", "Redis URL of the +redis targets (default $REDIS_URL, else redis://127.0.0.1:6379)")
 	fs.BoolVar(&o.RequireRedis, "require-redis", false, "fail when Redis cannot be reached instead of skipping the +redis targets")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory (binaries, configurations, logs)")
+	fs.StringVar(&o.Render, "render", "", "run nothing: rewrite benchmarks.md and the chart from DIR/results.json")
 	fs.StringVar(&o.Bin, "bin", "", "use the programs already built in this directory instead of building them")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench/cmd/harness [flags]\n\nMeasures what Outcrop adds to a direct upstream call, against two bare-proxy floors.\n\n")
@@ -185,7 +190,7 @@ func (o Options) plan() Plan {
 		Burst:     upstream.Shape{Stream: true, Chunks: 20},
 		Paced:     upstream.Shape{Stream: true, Chunks: 20, Gap: 50 * ms},
 		Held:      upstream.Shape{Stream: true, Chunks: 40, Gap: 50 * ms},
-		OpenStart: 1000, OpenMax: 32000, OpenRefine: 2,
+		OpenStart: 1000, OpenMax: 32000, OpenRefine: 1,
 		OpenWarmup: 500 * ms, OpenWindow: o.Step, P99Limit: 50 * ms, OpenWorkers: 2048,
 		Ladder: []int{128, 256, 512, 1024, 2048}, Hold: 1000,
 		Ramp: 500 * ms, Stall: 250 * ms, Settle: 2 * time.Second,

@@ -69,7 +69,7 @@ func (h *harness) probe(ctx context.Context, t *target) (Probe, error) {
 	// seconds; a gateway keeping idle upstream connections holds two
 	// goroutines for each until its transport's idle timeout.
 	p.After = -1
-	for time.Since(ended) < 2*h.plan.Settle+3*period && ctx.Err() == nil {
+	for time.Since(ended) < h.plan.Settle+3*period && ctx.Err() == nil {
 		n, err := waitDumps(ctx, counter, 1, period)
 		if err != nil {
 			return p, err

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // Files written to the results directory.
@@ -20,7 +19,7 @@ const (
 
 // writeResults writes the JSON, the markdown and the chart to dir and
 // returns their paths.
-func writeResults(dir string, r *Results, targets []*target) ([]string, error) {
+func writeResults(dir string, r *Results) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
@@ -32,7 +31,7 @@ func writeResults(dir string, r *Results, targets []*target) ([]string, error) {
 	if err := drawChart(&png, r); err != nil {
 		return nil, err
 	}
-	files := map[string][]byte{resultsJSON: append(js, '\n'), reportMD: []byte(markdown(r, targets)), chartPNG: png.Bytes()}
+	files := map[string][]byte{resultsJSON: append(js, '\n'), reportMD: []byte(markdown(r)), chartPNG: png.Bytes()}
 	var paths []string
 	for _, name := range []string{reportMD, chartPNG, resultsJSON} {
 		p := filepath.Join(dir, name)
@@ -51,14 +50,14 @@ type report struct {
 	floor *Summary
 }
 
-func markdown(r *Results, targets []*target) string {
+func markdown(r *Results) string {
 	rp := &report{r: r}
 	for i := range r.Summary {
 		if r.Summary[i].Target == fastFloor {
 			rp.floor = &r.Summary[i]
 		}
 	}
-	rp.header(targets)
+	rp.header()
 	rp.closedTable()
 	rp.openTable()
 	rp.streamTable()
@@ -104,7 +103,7 @@ func thousands(n int64) string {
 	return s
 }
 
-func (rp *report) header(targets []*target) {
+func (rp *report) header() {
 	r, m, p := rp.r, rp.r.Machine, rp.r.Plan
 	rp.f("# Benchmarks\n\n")
 	if p.Smoke {
@@ -116,12 +115,12 @@ func (rp *report) header(targets []*target) {
 	rp.f("The generator, the upstream emulator and the target share these cores.\n\n")
 	rp.f("**Method.** Every target is a process of its own (Outcrop built once with `go build`). ")
 	rp.f("*CPU µs per request* is the target process's utime+stime (`/proc/PID/stat`, %d ticks a second) over the measured window divided by the requests completed in it. ", m.ClockTicks)
-	rp.f("Closed-loop windows are %v after a %v warm-up, run in %d interleaved rounds (every target, then again) so that the machine's drift hits all alike; figures are the medians of the rounds. ", p.Window, p.Warmup, p.Rounds)
+	rp.f("Closed-loop windows are %v after a %v warm-up, run in %d interleaved round(s) (every target, then again) so that the machine's drift hits all alike; figures are the medians of the rounds. ", p.Window, p.Warmup, p.Rounds)
 	rp.f("*Added* latency is the target's minus its direct upstream's in the same round. ")
 	rp.f("**×** is the ratio to the fasthttp floor. Request rates and tails swing between runs on a shared machine; CPU per request and ratios within one run are the robust figures.\n\n")
 	rp.f("| target | what it is | compared with |\n|---|---|---|\n")
-	for _, t := range targets {
-		rp.f("| `%s` | %s | `%s` |\n", t.name, t.desc, t.baseline())
+	for _, t := range r.Targets {
+		rp.f("| `%s` | %s | `%s` |\n", t.Name, t.About, t.Baseline)
 	}
 	rp.f("\n")
 }
@@ -165,7 +164,8 @@ func (rp *report) openTable() {
 	rp.f("## Against a 20 ms upstream, open loop\n\n")
 	rp.f("Requests at a fixed rate, each timed from when it was due (no coordinated omission); the rate doubles from %s/s until a step has errors or p99 ≥ %v, then %d bisection steps. Each step is %v after a %v warm-up.\n\n",
 		thousands(int64(p.OpenStart)), p.P99Limit, p.OpenRefine, p.OpenWindow, p.OpenWarmup)
-	rp.f("| target | highest req/s with p99 < %v | p50 / p99 ms at %s req/s |\n|---|---|---|\n", p.P99Limit, thousands(int64(p.OpenStart)))
+	rp.f("| target | highest req/s with p99 < %v | p50 / p99 ms at %s req/s | CPU µs/req at %s req/s |\n|---|---|---|---|\n",
+		p.P99Limit, thousands(int64(p.OpenStart)), thousands(int64(p.OpenStart)))
 	for _, s := range rp.r.Summary {
 		if !s.OpenLoop {
 			continue
@@ -174,7 +174,11 @@ func (rp *report) openTable() {
 		if s.MaxRate == 0 {
 			rate = fmt.Sprintf("< %s", thousands(int64(p.OpenStart)))
 		}
-		rp.f("| `%s` | %s | %s / %s |\n", s.Target, rate, num(s.LowRateP50, 2), num(s.LowRateP99, 2))
+		if s.MaxRate >= p.OpenMax {
+			rate = "≥ " + rate
+		}
+		rp.f("| `%s` | %s | %s / %s | %s |\n", s.Target, rate, num(s.LowRateP50, 2), num(s.LowRateP99, 2),
+			rp.cell(s.LowRateCPU, 1, func(f *Summary) float64 { return f.LowRateCPU }))
 	}
 	rp.f("\n")
 }
@@ -263,5 +267,19 @@ func (rp *report) footer() {
 		}
 		rp.f("\n")
 	}
-	rp.f("Raw figures, every window and step: [`%s`](%s). Generated %s.\n", resultsJSON, resultsJSON, time.Now().UTC().Format(time.RFC3339))
+	rp.f("Raw figures, every window and step: [`%s`](%s).\n", resultsJSON, resultsJSON)
+}
+
+// render rewrites the markdown and the chart of the results.json in
+// dir into out, after a change to how they are drawn.
+func render(dir, out string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, resultsJSON))
+	if err != nil {
+		return nil, err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", resultsJSON, err)
+	}
+	return writeResults(out, &r)
 }

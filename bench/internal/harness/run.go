@@ -58,6 +58,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
+	if opts.Render != "" {
+		out := opts.Out
+		if out == "" {
+			out = opts.Render
+		}
+		files, err := render(opts.Render, out)
+		for _, f := range files {
+			fmt.Fprintln(stdout, f)
+		}
+		return err
+	}
 	h := &harness{
 		opts: opts, plan: opts.plan(), log: stderr,
 		clients: map[string]*fasthttp.HostClient{}, streamClient: load.NewStreamClient(),
@@ -112,7 +123,7 @@ func (h *harness) run(ctx context.Context, stdout io.Writer) (err error) {
 	} else if out == "" {
 		out = filepath.Join(root, "bench", "results")
 	}
-	files, err := writeResults(out, h.res, h.targets)
+	files, err := writeResults(out, h.res)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ type Summary struct {
 	OpenLoop   bool    `json:"open_loop"`
 	LowRateP50 float64 `json:"low_rate_p50_ms,omitempty"`
 	LowRateP99 float64 `json:"low_rate_p99_ms,omitempty"`
+	// LowRateCPU is the target's CPU µs per request at the first step.
+	LowRateCPU float64 `json:"low_rate_cpu_us,omitempty"`
 	// Stream figures (Streams is false when the target had none).
 	Streams bool `json:"streams"`
 	// PacedAt is the rung the paced figures come from.
@@ -125,7 +127,8 @@ func (s *Summary) openLoop(r *Results) {
 		}
 		s.OpenLoop, s.MaxRate = true, ol.MaxRate
 		if len(ol.Steps) > 0 {
-			s.LowRateP50, s.LowRateP99 = ol.Steps[0].Latency.P50Ms, ol.Steps[0].Latency.P99Ms
+			st := ol.Steps[0]
+			s.LowRateP50, s.LowRateP99, s.LowRateCPU = st.Latency.P50Ms, st.Latency.P99Ms, st.CPU.Target
 		}
 	}
 }
