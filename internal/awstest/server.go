@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/outcrop/outcrop/internal/awsclient"
 )
 
 // maxRequestBody caps what a Server reads of a request; the emulated
@@ -211,7 +213,10 @@ func (s *Server) AWSConfig() aws.Config {
 	if len(s.opts.Credentials) > 0 {
 		c = s.opts.Credentials[0]
 	}
-	return aws.Config{Region: s.opts.Region, Credentials: c.Provider(), BaseEndpoint: aws.String(s.URL())}
+	return aws.Config{
+		Region: s.opts.Region, Credentials: c.Provider(), BaseEndpoint: aws.String(s.URL()),
+		HTTPClient: awsclient.HTTP(nil),
+	}
 }
 
 // Env returns the environment an SDK needs to reach the server:

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/outcrop/outcrop/internal/awsclient"
 )
 
 // ErrNotConfigured is returned by Load for a Source that names no key.
@@ -68,6 +70,7 @@ func loadParameter(ctx context.Context, s Source, getenv func(string) string) (s
 		return "", err
 	}
 	client := ssm.NewFromConfig(cfg, func(o *ssm.Options) {
+		o.HTTPClient = awsclient.HTTP(o.HTTPClient)
 		if u := endpoint(getenv, envEndpointSSM); u != nil {
 			o.BaseEndpoint = u
 		}
@@ -92,6 +95,7 @@ func loadSecret(ctx context.Context, s Source, getenv func(string) string) (stri
 		return "", err
 	}
 	client := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+		o.HTTPClient = awsclient.HTTP(o.HTTPClient)
 		if u := endpoint(getenv, envEndpointSecretsManager); u != nil {
 			o.BaseEndpoint = u
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/outcrop/outcrop/internal/awsclient"
 	"github.com/outcrop/outcrop/internal/retrieval"
 	"github.com/outcrop/outcrop/internal/retrieval/awsretrieval"
 )
@@ -32,7 +33,7 @@ func isolate(t *testing.T) {
 }
 
 // TestLoad checks the region's precedence and what Load sets on the
-// configuration: the HTTP client, the attempts (AWS_MAX_ATTEMPTS
+// configuration: the HTTP client (wrapped by awsclient), the attempts (AWS_MAX_ATTEMPTS
 // overridden), logging off, and the endpoint.
 func TestLoad(t *testing.T) {
 	isolate(t)
@@ -60,8 +61,8 @@ func TestLoad(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if c.AWS.Region != tt.wantRegion || c.AWS.RetryMaxAttempts != tt.wantAttempts || c.AWS.ClientLogMode != 0 || c.AWS.HTTPClient != hc {
-				t.Errorf("got region %q, attempts %d, log mode %v, HTTP client %p; want %q, %d, 0, %p",
+			if c.AWS.Region != tt.wantRegion || c.AWS.RetryMaxAttempts != tt.wantAttempts || c.AWS.ClientLogMode != 0 || c.AWS.HTTPClient != awsclient.HTTP(hc) {
+				t.Errorf("got region %q, attempts %d, log mode %v, HTTP client %v; want %q, %d, 0, %p wrapped",
 					c.AWS.Region, c.AWS.RetryMaxAttempts, c.AWS.ClientLogMode, c.AWS.HTTPClient, tt.wantRegion, tt.wantAttempts, hc)
 			}
 			got := ""

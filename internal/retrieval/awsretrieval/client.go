@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/outcrop/outcrop/internal/awsclient"
 )
 
 // DefaultMaxAttempts is the SDK's standard retryer's own default, pinned
@@ -134,6 +136,7 @@ func (s Service) Load(ctx context.Context, c Config, getenv func(string) string)
 	if c.HTTPClient != nil {
 		awsCfg.HTTPClient = c.HTTPClient
 	}
+	awsCfg.HTTPClient = awsclient.HTTP(awsCfg.HTTPClient)
 	awsCfg.RetryMaxAttempts = c.MaxAttempts
 	if awsCfg.RetryMaxAttempts == 0 {
 		awsCfg.RetryMaxAttempts = DefaultMaxAttempts

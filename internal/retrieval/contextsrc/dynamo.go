@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/outcrop/outcrop/internal/awsclient"
 	"github.com/outcrop/outcrop/internal/retrieval"
 )
 
@@ -138,6 +139,7 @@ func NewDynamo(ctx context.Context, cfg DynamoConfig) (*DynamoSource, error) {
 		if cfg.HTTPClient != nil {
 			o.HTTPClient = cfg.HTTPClient
 		}
+		o.HTTPClient = awsclient.HTTP(o.HTTPClient)
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}

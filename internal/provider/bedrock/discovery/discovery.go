@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrock/types"
 	"github.com/aws/smithy-go/auth/bearer"
 
+	"github.com/outcrop/outcrop/internal/awsclient"
 	"github.com/outcrop/outcrop/internal/provider/bedrock"
 )
 
@@ -163,6 +164,7 @@ func newControlPlane(ctx context.Context, cfg Config) (*awsbedrock.Client, error
 		if cfg.HTTPClient != nil {
 			o.HTTPClient = cfg.HTTPClient
 		}
+		o.HTTPClient = awsclient.HTTP(o.HTTPClient)
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
