@@ -57,6 +57,16 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		_ = gw.Close(context.Background())
 		return err
 	}
+	if cfg.Server.PprofAddr != "" {
+		stop, err := startPprof(cfg.Server.PprofAddr, logger)
+		if err != nil {
+			logger.Error("cannot listen", "addr", cfg.Server.PprofAddr, "error", err)
+			_ = ln.Close()
+			_ = gw.Close(context.Background())
+			return err
+		}
+		defer stop()
+	}
 	logStartup(logger, gw, ln.Addr().String(), path)
 	return gw.Serve(ctx, ln, logger)
 }

@@ -17,6 +17,7 @@ const (
 	EnvDemo           = "OUTCROP_DEMO"
 	EnvDemoTokenDelay = "OUTCROP_DEMO_TOKEN_DELAY"
 	EnvBedrock        = "OUTCROP_BEDROCK"
+	EnvPprofAddr      = "OUTCROP_PPROF_ADDR"
 )
 
 // The environment variables of aws-samples/bedrock-access-gateway, honoured
@@ -42,7 +43,7 @@ const (
 // references: the OUTCROP_* overrides and the bedrock-access-gateway names.
 func EnvNames() []string {
 	return []string{
-		EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay, EnvBedrock,
+		EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay, EnvBedrock, EnvPprofAddr,
 		EnvAWSRegion, EnvAWSDefaultRegion, EnvDefaultModel, EnvDefaultEmbeddingModel,
 		EnvCrossRegionInference, EnvApplicationInferenceProfiles, EnvPromptCaching,
 		EnvAPIKey, EnvAPIKeyParam, EnvAPIKeySecret, EnvAllowedOrigins, EnvDatabaseURL, EnvRedisURL,
@@ -55,6 +56,7 @@ func EnvNames() []string {
 // does not parse is kept as a load problem for Validate.
 func (c *Config) applyOverrides(getenv func(string) string) {
 	c.overrideString(getenv, EnvAddr, "server.addr", &c.Server.Addr)
+	c.overrideString(getenv, EnvPprofAddr, "server.pprof_addr", &c.Server.PprofAddr)
 	c.overrideString(getenv, EnvLogFormat, "log.format", &c.Log.Format)
 	c.overrideString(getenv, EnvLogLevel, "log.level", &c.Log.Level)
 	c.overrideString(getenv, EnvLogFile, "log.file", &c.Log.File)

@@ -68,6 +68,12 @@ func (v *validator) server() {
 	if s.Addr != "" {
 		v.addr("server.addr", s.Addr)
 	}
+	if s.PprofAddr != "" {
+		v.addr("server.pprof_addr", s.PprofAddr)
+		if _, _, err := net.SplitHostPort(s.PprofAddr); err == nil && !LoopbackAddr(s.PprofAddr) {
+			v.add("server.pprof_addr", "must be a loopback address (127.0.0.1:PORT or [::1]:PORT): profiles show the process's internals")
+		}
+	}
 	nonNegative(v, "server.max_body_bytes", s.MaxBodyBytes)
 	nonNegative(v, "server.shutdown_grace", s.ShutdownGrace)
 	nonNegative(v, "server.read_header_timeout", s.ReadHeaderTimeout)

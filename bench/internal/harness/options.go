@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,17 @@ type Options struct {
 	// Bin is a directory holding the programs already built (outcrop,
 	// upstream, fastproxy, stdproxy), used instead of building them.
 	Bin string
+	// Phases restricts the run to these phases (comma-separated, of
+	// closed, open, streams, probe); empty runs them all. A partial run
+	// writes its results to a temporary directory unless Out is set.
+	Phases string
+	// Profile, when set, is a directory that gets profiles of every
+	// Outcrop target's first-round closed-loop windows: CPU, and the
+	// allocations, mutex contention and blocking during the window
+	// (pprof deltas), through server.pprof_addr. The profiler's sampling
+	// costs CPU, so such a run's figures are not comparable; its results
+	// go to a temporary directory unless Out is set.
+	Profile string
 	// Render, when set, runs nothing: it rewrites benchmarks.md and the
 	// chart from the results.json in this directory (into Out, default
 	// the same directory).
@@ -66,6 +78,8 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.BoolVar(&o.RequireRedis, "require-redis", false, "fail when Redis cannot be reached instead of skipping the +redis targets")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory (binaries, configurations, logs)")
 	fs.StringVar(&o.Render, "render", "", "run nothing: rewrite benchmarks.md and the chart from DIR/results.json")
+	fs.StringVar(&o.Phases, "phases", "", "comma-separated phases to run (default all: "+strings.Join(allPhases, ",")+")")
+	fs.StringVar(&o.Profile, "profile", "", "write CPU, allocation, mutex and block profiles of the Outcrop targets' first-round closed-loop windows to DIR")
 	fs.StringVar(&o.Bin, "bin", "", "use the programs already built in this directory instead of building them")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench/cmd/harness [flags]\n\nMeasures what Outcrop adds to a direct upstream call, against two bare-proxy floors.\n\n")
@@ -131,12 +145,40 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("-targets: unknown target %q (want some of %s)", n, strings.Join(targetNames(), ", ")))
 		}
 	}
+	for _, p := range list(o.Phases) {
+		if !slices.Contains(allPhases, p) {
+			errs = append(errs, fmt.Errorf("-phases: unknown phase %q (want some of %s)", p, strings.Join(allPhases, ", ")))
+		}
+	}
 	return errors.Join(errs...)
 }
 
-func (o Options) targetList() []string {
+// The phases of a run, in the order they run.
+const (
+	phaseClosed  = "closed"
+	phaseOpen    = "open"
+	phaseStreams = "streams"
+	phaseProbe   = "probe"
+)
+
+var allPhases = []string{phaseClosed, phaseOpen, phaseStreams, phaseProbe}
+
+// runs reports whether the run includes phase.
+func (o Options) runs(phase string) bool {
+	l := list(o.Phases)
+	return len(l) == 0 || slices.Contains(l, phase)
+}
+
+// partial: the run's figures are incomplete or skewed, so they must not
+// replace bench/results.
+func (o Options) partial() bool { return o.Phases != "" || o.Profile != "" }
+
+func (o Options) targetList() []string { return list(o.Targets) }
+
+// list splits a comma-separated flag value, dropping empty items.
+func list(s string) []string {
 	var l []string
-	for n := range strings.SplitSeq(o.Targets, ",") {
+	for n := range strings.SplitSeq(s, ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			l = append(l, n)
 		}

@@ -67,7 +67,12 @@ func (h *harness) rounds(ctx context.Context) {
 func (h *harness) closedWindow(ctx context.Context, t *target, cl closedLoad, round int) Window {
 	m := newMeter(h.ticks, t.proc.pid(), h.up.pid())
 	spec := load.Closed{Concurrency: cl.concurrency, Warmup: h.plan.Warmup, Window: h.plan.Window}
+	wait := func() {}
+	if round == 1 {
+		wait = h.captureProfiles(ctx, t, cl)
+	}
 	res := load.RunClosed(ctx, h.client(t), t.request(cl.shape), spec, m)
+	wait()
 	h.problem(m.err, "%s %s: reading /proc", t.name, cl.name)
 	h.check(res.Errors, res.FirstError, "%s %s round %d", t.name, cl.name, round)
 	h.checkSome(res.Requests, "%s %s round %d", t.name, cl.name, round)

@@ -97,6 +97,11 @@ func (h *harness) run(ctx context.Context, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	if h.opts.Profile != "" {
+		if err := os.MkdirAll(h.opts.Profile, 0o750); err != nil {
+			return err
+		}
+	}
 	h.ticks = procstat.ClockTicks()
 	h.res.Machine, h.res.Plan = describeMachine(ctx, h.ticks), h.plan
 	if err := h.pickTargets(ctx); err != nil {
@@ -105,10 +110,18 @@ func (h *harness) run(ctx context.Context, stdout io.Writer) (err error) {
 	if err := h.startAll(ctx); err != nil {
 		return err
 	}
-	h.rounds(ctx)
-	h.openLoop(ctx)
-	h.streamPhase(ctx)
-	h.probes(ctx)
+	if h.opts.runs(phaseClosed) {
+		h.rounds(ctx)
+	}
+	if h.opts.runs(phaseOpen) {
+		h.openLoop(ctx)
+	}
+	if h.opts.runs(phaseStreams) {
+		h.streamPhase(ctx)
+	}
+	if h.opts.runs(phaseProbe) {
+		h.probes(ctx)
+	}
 	h.stopAll()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted: %w", err)
@@ -116,8 +129,8 @@ func (h *harness) run(ctx context.Context, stdout io.Writer) (err error) {
 	h.res.Seconds = time.Since(began).Seconds()
 	h.res.Summary = summarize(h.res, h.targets)
 	out := h.opts.Out
-	if out == "" && h.opts.Smoke {
-		if out, err = os.MkdirTemp("", "outcrop-bench-smoke-"); err != nil {
+	if out == "" && (h.opts.Smoke || h.opts.partial()) {
+		if out, err = os.MkdirTemp("", "outcrop-bench-partial-"); err != nil {
 			return err
 		}
 	} else if out == "" {
@@ -184,7 +197,7 @@ func (h *harness) startAll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		t.proc, t.addr, t.key = inst.proc, inst.addr, inst.key
+		t.proc, t.addr, t.key, t.pprof = inst.proc, inst.addr, inst.key, inst.pprof
 		h.progress("started %-30s pid %-7d %s", t.name, t.proc.pid(), t.addr)
 	}
 	pause(ctx, h.plan.Settle/2)

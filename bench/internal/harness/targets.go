@@ -44,6 +44,9 @@ type target struct {
 	proc *proc  // the running instance (the upstream, for direct targets)
 	addr string // its host:port
 	key  string // the virtual key, for +key targets
+	// pprof is the profiler's host:port (server.pprof_addr), with
+	// -profile.
+	pprof string
 }
 
 // catalogue is every target, in the order they run in a round.
@@ -146,9 +149,10 @@ func bedrockModelFor(public string) string { return upstream.BedrockPrefix + pub
 
 // instance is a started target: its process, address and key.
 type instance struct {
-	proc *proc
-	addr string
-	key  string
+	proc  *proc
+	addr  string
+	key   string
+	pprof string
 }
 
 // startTarget starts an instance of t (for direct targets: returns the
@@ -214,6 +218,13 @@ func (h *harness) startGateway(ctx context.Context, t *target, spec startSpec) (
 	if spec.env != nil { // the probe's GODEBUG
 		extra = append(extra, procstat.GoroutineProbeEnv(h.plan.ProbePeriodMs))
 	}
+	var pprofAddr string
+	if h.opts.Profile != "" && spec.env == nil {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return instance{}, err
+		}
+		extra = append(extra, "OUTCROP_PPROF_ADDR="+pprofAddr)
+	}
 	spec.env = gatewayEnv(extra...)
 	spec.bin, spec.args = h.bins.outcrop, []string{"serve", "--config", path}
 	spec.ready = "http://" + addr + "/ready"
@@ -221,5 +232,5 @@ func (h *harness) startGateway(ctx context.Context, t *target, spec startSpec) (
 	if err != nil {
 		return instance{}, err
 	}
-	return instance{proc: p, addr: addr, key: key}, nil
+	return instance{proc: p, addr: addr, key: key, pprof: pprofAddr}, nil
 }
