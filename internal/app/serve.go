@@ -13,6 +13,7 @@ import (
 	"github.com/outcrop/outcrop/internal/config"
 	"github.com/outcrop/outcrop/internal/provider/demo"
 	"github.com/outcrop/outcrop/internal/telemetry"
+	"github.com/outcrop/outcrop/internal/upstreamhttp"
 )
 
 func runServe(ctx context.Context, args []string, env Env) error {
@@ -46,6 +47,10 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer closer.Close()
+	if err := upstreamhttp.Use(cfg.Server.UpstreamClient); err != nil {
+		logger.Error("cannot start", "error", err)
+		return err
+	}
 	gw, err := BuildEnv(ctx, cfg, logger, env.Getenv)
 	if err != nil {
 		logger.Error("cannot start", "error", err)

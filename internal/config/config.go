@@ -109,6 +109,11 @@ type Server struct {
 	// mutex contention and blocking (1 event in 100), which costs a
 	// little CPU. Default "" (off). Environment: OUTCROP_PPROF_ADDR.
 	PprofAddr string `yaml:"pprof_addr"`
+	// UpstreamClient is the HTTP client of the upstream calls: "fasthttp"
+	// (fasthttp's connection pools, HTTP/1.1; the default, about half the
+	// CPU per call) or "net/http" (Go's transport, HTTP/2 over TLS where
+	// the upstream offers it). Environment: OUTCROP_UPSTREAM_CLIENT.
+	UpstreamClient string `yaml:"upstream_client"`
 }
 
 // Log configures logging.
@@ -283,6 +288,7 @@ func Default() *Config {
 // by hand may too.
 func (c *Config) ApplyDefaults() {
 	setDefault(&c.Server.Addr, DefaultAddr)
+	setDefault(&c.Server.UpstreamClient, "fasthttp")
 	setDefault(&c.Server.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDefault(&c.Server.ShutdownGrace, DefaultShutdownGrace)
 	setDefault(&c.Server.ReadHeaderTimeout, DefaultReadHeaderTimeout)

@@ -18,6 +18,7 @@ const (
 	EnvDemoTokenDelay = "OUTCROP_DEMO_TOKEN_DELAY"
 	EnvBedrock        = "OUTCROP_BEDROCK"
 	EnvPprofAddr      = "OUTCROP_PPROF_ADDR"
+	EnvUpstreamClient = "OUTCROP_UPSTREAM_CLIENT"
 )
 
 // The environment variables of aws-samples/bedrock-access-gateway, honoured
@@ -43,7 +44,7 @@ const (
 // references: the OUTCROP_* overrides and the bedrock-access-gateway names.
 func EnvNames() []string {
 	return []string{
-		EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay, EnvBedrock, EnvPprofAddr,
+		EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay, EnvBedrock, EnvPprofAddr, EnvUpstreamClient,
 		EnvAWSRegion, EnvAWSDefaultRegion, EnvDefaultModel, EnvDefaultEmbeddingModel,
 		EnvCrossRegionInference, EnvApplicationInferenceProfiles, EnvPromptCaching,
 		EnvAPIKey, EnvAPIKeyParam, EnvAPIKeySecret, EnvAllowedOrigins, EnvDatabaseURL, EnvRedisURL,
@@ -57,6 +58,7 @@ func EnvNames() []string {
 func (c *Config) applyOverrides(getenv func(string) string) {
 	c.overrideString(getenv, EnvAddr, "server.addr", &c.Server.Addr)
 	c.overrideString(getenv, EnvPprofAddr, "server.pprof_addr", &c.Server.PprofAddr)
+	c.overrideString(getenv, EnvUpstreamClient, "server.upstream_client", &c.Server.UpstreamClient)
 	c.overrideString(getenv, EnvLogFormat, "log.format", &c.Log.Format)
 	c.overrideString(getenv, EnvLogLevel, "log.level", &c.Log.Level)
 	c.overrideString(getenv, EnvLogFile, "log.file", &c.Log.File)

@@ -33,6 +33,7 @@ func TestLoadFull(t *testing.T) {
 			ReadHeaderTimeout: Duration(5 * time.Second),
 			IdleTimeout:       Duration(2 * time.Minute),
 			Heartbeat:         Duration(15 * time.Second),
+			UpstreamClient:    "fasthttp",
 		},
 		Log: Log{
 			Format:    "text",
@@ -188,6 +189,7 @@ func TestDefault(t *testing.T) {
 			ReadHeaderTimeout: Duration(10 * time.Second),
 			IdleTimeout:       Duration(120 * time.Second),
 			Heartbeat:         Duration(15 * time.Second),
+			UpstreamClient:    "fasthttp",
 		},
 		Log:  Log{Format: "json", Level: "info", MaxSizeMB: 20, MaxFiles: 5},
 		Demo: Demo{Enabled: DemoAuto, TokenDelay: Duration(20 * time.Millisecond)},

@@ -74,6 +74,7 @@ func (v *validator) server() {
 			v.add("server.pprof_addr", "must be a loopback address (127.0.0.1:PORT or [::1]:PORT): profiles show the process's internals")
 		}
 	}
+	v.oneOf("server.upstream_client", s.UpstreamClient, "fasthttp", "net/http")
 	nonNegative(v, "server.max_body_bytes", s.MaxBodyBytes)
 	nonNegative(v, "server.shutdown_grace", s.ShutdownGrace)
 	nonNegative(v, "server.read_header_timeout", s.ReadHeaderTimeout)

@@ -34,6 +34,7 @@ func (db *DB) InsertUsage(ctx context.Context, recs []usage.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	st := db.protoStmt(ctx, min(len(recs), maxRowsPerInsert))
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		args := make([]any, 0, min(len(recs), maxRowsPerInsert)*usageColumnCount)
 		for chunk := range slices.Chunk(recs, maxRowsPerInsert) {
@@ -41,7 +42,13 @@ func (db *DB) InsertUsage(ctx context.Context, recs []usage.Record) error {
 			for i := range chunk {
 				args = appendUsageRow(args, &chunk[i])
 			}
-			if _, err := tx.ExecContext(ctx, db.insertUsageSQL(len(chunk)), args...); err != nil {
+			var err error
+			if st != nil && len(chunk) == min(len(recs), maxRowsPerInsert) {
+				_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, db.insertUsageSQL(len(chunk)), args...)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -161,4 +168,21 @@ func (s *Spend) dest() []any {
 		&s.Requests, &s.InputTokens, &s.OutputTokens, &s.CacheReadTokens,
 		&s.CacheWriteTokens, (*int64)(&s.Cost),
 	}
+}
+
+func (db *DB) protoStmt(ctx context.Context, n int) *sql.Stmt {
+	db.pmu.Lock()
+	defer db.pmu.Unlock()
+	if db.pst == nil {
+		db.pst = map[int]*sql.Stmt{}
+	}
+	if st, ok := db.pst[n]; ok {
+		return st
+	}
+	st, err := db.w.PrepareContext(ctx, db.insertUsageSQL(n))
+	if err != nil {
+		return nil
+	}
+	db.pst[n] = st
+	return st
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/outcrop/outcrop/internal/openai"
 	"github.com/outcrop/outcrop/internal/provider"
+	"github.com/outcrop/outcrop/internal/upstreamhttp"
 )
 
 // Default limits; see Config.
@@ -60,8 +61,8 @@ type Config struct {
 	// environment and files, not Getenv. Either way credentials are cached
 	// and refreshed five minutes before they expire.
 	Credentials aws.CredentialsProvider
-	// Transport sends the requests. Nil: a tuned *http.Transport shared by
-	// every Client made without one (see NewTransport).
+	// Transport sends the requests. Nil: upstreamhttp.Default, shared by
+	// every Client made without one.
 	Transport http.RoundTripper
 	// Getenv reads the region, endpoint and API key variables. Nil:
 	// os.Getenv.
@@ -190,7 +191,7 @@ func (c *Client) init(ctx context.Context) error {
 		idleTimeout:   limit(cfg.StreamIdleTimeout, DefaultStreamIdleTimeout),
 	}
 	if c.t.rt == nil {
-		c.t.rt = sharedTransport()
+		c.t.rt = upstreamhttp.Default()
 	}
 	c.t.initLimits()
 	return nil

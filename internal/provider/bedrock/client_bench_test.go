@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/outcrop/outcrop/internal/provider/bedrock/bedrocktest"
+	"github.com/outcrop/outcrop/internal/upstreamhttp"
 )
 
 // benchClient is a SigV4 client of an emulator that records nothing.
 func benchClient(b *testing.B) *Client {
 	b.Helper()
 	srv := bedrocktest.New(b, bedrocktest.WithoutRecording(), bedrocktest.WithHeaderLatency(0))
-	c, _ := emulatorClient(b, srv, Config{Transport: NewTransport()})
+	c, _ := emulatorClient(b, srv, Config{Transport: upstreamhttp.NewStd()})
 	return c
 }
 

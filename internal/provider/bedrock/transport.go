@@ -10,36 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/outcrop/outcrop/internal/provider"
 )
-
-// NewTransport returns an *http.Transport tuned for Bedrock: HTTP/2 when
-// the endpoint offers it (Bedrock does, over TLS), many idle connections
-// per host (the default of 2 makes connections churn at any concurrency),
-// no transparent compression (Bedrock answers uncompressed, and the
-// event-stream must reach the decoder as sent), and bounded dial and TLS
-// handshakes.
-func NewTransport() *http.Transport {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4096,
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-	}
-}
-
-// sharedTransport is made on first use and never changed: every Client
-// made without a Transport shares its connection pool.
-var sharedTransport = sync.OnceValue(NewTransport)
 
 // Media types of request and response bodies.
 const (

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outcrop/outcrop/internal/provider"
+	"github.com/outcrop/outcrop/internal/upstreamhttp"
 )
 
 // retries records the retries reported for a request.
@@ -223,7 +224,7 @@ func TestTransportHTTP2(t *testing.T) {
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	defer srv.Close()
-	tr := NewTransport()
+	tr := upstreamhttp.NewStd()
 	tr.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 	c, _ := httpClient(t, srv.URL, Config{Transport: tr})
 	if _, err := c.Call(context.Background(), OpCountTokens, "m", []byte(`{}`)); err != nil {

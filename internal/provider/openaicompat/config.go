@@ -12,12 +12,12 @@ package openaicompat
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/outcrop/outcrop/internal/upstreamhttp"
 )
 
 // Dialect selects the URL layout and authentication of an upstream.
@@ -76,35 +76,12 @@ type Config struct {
 	// for the whole answer when not streaming and for the first event when
 	// streaming. Zero: DefaultResponseHeaderTimeout; negative: no cap.
 	ResponseHeaderTimeout time.Duration
-	// Transport sends the requests. Nil: a tuned *http.Transport shared by
-	// every Client made with a nil Transport (see NewTransport). A custom
+	// Transport sends the requests. Nil: upstreamhttp.Default, shared by
+	// every Client made with a nil Transport. A custom
 	// one must, per the http.RoundTripper contract, not modify the request:
 	// its header map is shared between requests.
 	Transport http.RoundTripper
 }
-
-// NewTransport returns an *http.Transport tuned for a gateway: many idle
-// connections per host (the default of 2 makes connections churn at any
-// concurrency), no transparent compression (bodies are relayed as sent),
-// HTTP/2 when the upstream offers it, and bounded dial and TLS handshakes.
-func NewTransport() *http.Transport {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4096,
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-	}
-}
-
-// sharedTransport is made once, on first use, and never changed: clients of
-// the same host share its connection pool.
-var sharedTransport = sync.OnceValue(NewTransport)
 
 // endpoint names an API operation; its path depends on the dialect.
 type endpoint string
@@ -139,7 +116,7 @@ func (cfg *Config) validate() error {
 		cfg.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
 	}
 	if cfg.Transport == nil {
-		cfg.Transport = sharedTransport()
+		cfg.Transport = upstreamhttp.Default()
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("openaicompat %s: %w", cfg.Name, errors.Join(errs...))

@@ -1,0 +1,435 @@
+package upstreamhttp
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	neturl "net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Fast is an http.RoundTripper that sends HTTP/1.1 requests through
+// fasthttp's connection pools (one HostClient per scheme and host) and
+// hands the answer back as an *http.Response whose body streams from the
+// connection. It keeps what the gateway needs of net/http's transport:
+//
+//   - the request's context cancels the call at any point, while waiting
+//     for the answer's headers (a model thinking) as well as while its
+//     body streams: the connection is closed, so the upstream sees the
+//     client leave and stops generating;
+//   - a body is read as it arrives (each SSE event or event-stream frame
+//     as soon as the upstream sends it);
+//   - a request on a pooled connection that the upstream had closed is
+//     sent again once on a fresh one when nothing came back;
+//   - requests that an environment proxy (HTTP_PROXY, HTTPS_PROXY) applies
+//     to go through Fallback, as do those of another protocol than
+//     HTTP/1.1 over http or https.
+//
+// It never follows redirects, adds no Accept-Encoding and decompresses
+// nothing, like a tuned net/http transport with DisableCompression.
+type Fast struct {
+	// Fallback sends what Fast does not: requests through a proxy.
+	Fallback http.RoundTripper
+	// Proxy says which proxy a request goes through; nil means none.
+	Proxy func(*http.Request) (*neturl.URL, error)
+	// TLS is the TLS configuration of https hosts; nil: TLS 1.2 or newer
+	// with the system roots.
+	TLS *tls.Config
+	// MaxConnsPerHost caps the connections to one host, idle or busy;
+	// requests beyond it wait for one to free up.
+	MaxConnsPerHost int
+	// IdleTimeout closes pooled connections idle this long; shorter than
+	// the upstreams' own idle timeouts (60 s for AWS's load balancers), so
+	// that the gateway closes first.
+	IdleTimeout time.Duration
+	// DialTimeout bounds connecting (and the TLS handshake).
+	DialTimeout time.Duration
+
+	mu    sync.RWMutex
+	hosts map[string]*fasthttp.HostClient
+}
+
+// Errors of a response Fast cannot relay.
+var (
+	errUnsupportedScheme = errors.New("upstreamhttp: unsupported scheme")
+	errUpgrade           = errors.New("upstreamhttp: the upstream switched protocols")
+)
+
+// RoundTrip sends req and returns the answer's status and headers; the body
+// streams from the connection, which returns to the pool when the body was
+// read to its end and closed.
+func (f *Fast) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+		closeBody(req)
+		return nil, fmt.Errorf("%w %q", errUnsupportedScheme, req.URL.Scheme)
+	}
+	if f.Proxy != nil && f.Fallback != nil {
+		if p, err := f.Proxy(req); err != nil || p != nil {
+			return f.Fallback.RoundTrip(req)
+		}
+	}
+	ctx := req.Context()
+	if err := ctx.Err(); err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	freq := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(freq)
+	if err := toFastRequest(req, freq); err != nil {
+		return nil, err
+	}
+	hc := f.host(req.URL)
+	for attempt := 0; ; attempt++ {
+		resp, retry, err := f.send(ctx, hc, freq, req)
+		if err == nil || !retry || attempt > 0 {
+			return resp, err
+		}
+	}
+}
+
+// send sends freq on one connection. retry: the connection was a pooled
+// one that turned out closed before any byte of an answer came, so the
+// request may be sent again on a fresh one.
+func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp.Request, req *http.Request) (*http.Response, bool, error) {
+	cc, err := hc.AcquireConn(0, false)
+	if err != nil {
+		return nil, false, err
+	}
+	conn := cc.Conn()
+	reused := false
+	if tc, ok := conn.(*trackedConn); ok {
+		reused = tc.used.Swap(true)
+	}
+	// The cancellation: closing the connection unblocks the write or the
+	// read in progress, and tells the upstream that the client left.
+	var cancelled atomic.Bool
+	stop := context.AfterFunc(ctx, func() {
+		cancelled.Store(true)
+		_ = conn.Close()
+	})
+	// fail closes the connection and returns the error to answer: the
+	// context's cause once it fired.
+	fail := func(err error, br *bufio.Reader) error {
+		stop()
+		if br != nil {
+			hc.ReleaseReader(br)
+		}
+		hc.CloseConn(cc)
+		if cancelled.Load() {
+			return context.Cause(ctx)
+		}
+		return err
+	}
+	// retryable: nothing came back on a pooled connection, which the
+	// upstream must have closed while it was idle.
+	retryable := func() bool { return reused && !cancelled.Load() && ctx.Err() == nil }
+
+	bw := hc.AcquireWriter(conn)
+	err = freq.Write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	hc.ReleaseWriter(bw)
+	if err != nil {
+		return nil, retryable(), fail(err, nil)
+	}
+
+	br := hc.AcquireReader(conn)
+	fresp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(fresp)
+	fresp.Header.DisableNormalizing()
+	for {
+		err = fresp.Header.Read(br)
+		if err != nil {
+			stale := errors.Is(err, io.EOF) && retryable()
+			return nil, stale, fail(fmt.Errorf("read response header: %w", err), br)
+		}
+		// 1xx answers (100 Continue, 103 Early Hints) precede the real one.
+		if s := fresp.Header.StatusCode(); s < 100 || s >= 200 || s == http.StatusSwitchingProtocols {
+			break
+		}
+		fresp.Header.Reset()
+		fresp.Header.DisableNormalizing()
+	}
+	status := fresp.Header.StatusCode()
+	if status == http.StatusSwitchingProtocols {
+		return nil, false, fail(errUpgrade, br)
+	}
+	resp := &http.Response{
+		Status:     strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode: status,
+		Proto:      "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:  make(http.Header, fresp.Header.Len()),
+		Request: req,
+	}
+	for k, v := range fresp.Header.All() {
+		resp.Header.Add(string(k), string(v))
+	}
+	// The framing: fasthttp counts the special headers itself.
+	resp.Header.Del("Content-Length")
+	resp.Header.Del("Transfer-Encoding")
+	body := &streamBody{
+		br: br, cancelled: &cancelled, ctx: ctx, keep: !fresp.Header.ConnectionClose(),
+		release: func(reuse bool) {
+			if !stop() || cancelled.Load() {
+				reuse = false // the context fired: the connection is closed
+			}
+			hc.ReleaseReader(br)
+			if reuse {
+				hc.ReleaseConn(cc)
+			} else {
+				hc.CloseConn(cc)
+			}
+		},
+	}
+	n := fresp.Header.ContentLength()
+	switch {
+	case req.Method == http.MethodHead || status == http.StatusNoContent || status == http.StatusNotModified:
+		resp.ContentLength = 0
+		if n > 0 {
+			resp.ContentLength = int64(n)
+		}
+		body.r, body.done = eofReader{}, true
+	case n >= 0:
+		resp.ContentLength = int64(n)
+		resp.Header.Set("Content-Length", strconv.Itoa(n))
+		body.r, body.left = io.LimitReader(br, int64(n)), int64(n)
+		body.done = n == 0
+	case n == -1: // chunked
+		resp.ContentLength = -1
+		resp.TransferEncoding = []string{"chunked"}
+		body.r, body.chunked = httputil.NewChunkedReader(br), true
+	default: // no framing: the body ends when the upstream closes
+		resp.ContentLength = -1
+		body.r, body.keep = br, false
+	}
+	resp.Close = !body.keep
+	resp.Body = body
+	if body.done {
+		body.finish()
+	}
+	return resp, false, nil
+}
+
+// host returns the pool of u's scheme and host, made on first use.
+func (f *Fast) host(u *neturl.URL) *fasthttp.HostClient {
+	key := u.Scheme + "://" + u.Host
+	f.mu.RLock()
+	hc := f.hosts[key]
+	f.mu.RUnlock()
+	if hc != nil {
+		return hc
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if hc = f.hosts[key]; hc != nil {
+		return hc
+	}
+	if f.hosts == nil {
+		f.hosts = map[string]*fasthttp.HostClient{}
+	}
+	tlsConf := f.TLS
+	if tlsConf == nil {
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if u.Scheme == "https" && tlsConf.ServerName == "" {
+		tlsConf = tlsConf.Clone()
+		tlsConf.ServerName = u.Hostname()
+	}
+	dialer := &net.Dialer{Timeout: f.DialTimeout, KeepAlive: 30 * time.Second}
+	hc = &fasthttp.HostClient{
+		Addr:                          hostPort(u),
+		IsTLS:                         u.Scheme == "https",
+		TLSConfig:                     tlsConf,
+		MaxConns:                      f.MaxConnsPerHost,
+		MaxConnWaitTimeout:            time.Minute,
+		MaxIdleConnDuration:           f.IdleTimeout,
+		NoDefaultUserAgentHeader:      true,
+		DisableHeaderNamesNormalizing: true,
+		DisablePathNormalizing:        true,
+		Dial: func(addr string) (net.Conn, error) {
+			c, err := dialer.Dial("tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return &trackedConn{Conn: c}, nil
+		},
+	}
+	f.hosts[key] = hc
+	return hc
+}
+
+// CloseIdleConnections closes the pooled connections not in use.
+func (f *Fast) CloseIdleConnections() {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, hc := range f.hosts {
+		hc.CloseIdleConnections()
+	}
+	if c, ok := f.Fallback.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// hostPort is u's host with the scheme's port when it names none.
+func hostPort(u *neturl.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
+}
+
+// toFastRequest copies req into freq and closes req's body.
+func toFastRequest(req *http.Request, freq *fasthttp.Request) error {
+	freq.Header.DisableNormalizing()
+	freq.Header.SetNoDefaultContentType(true)
+	freq.Header.SetMethod(req.Method)
+	freq.SetRequestURI(req.URL.RequestURI())
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	freq.Header.SetHost(host)
+	for k, vs := range req.Header {
+		switch strings.ToLower(k) {
+		case "host", "content-length", "connection", "transfer-encoding":
+			continue // set from the request itself
+		}
+		for _, v := range vs {
+			freq.Header.Add(k, v)
+		}
+	}
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	defer req.Body.Close()
+	if _, err := io.Copy(freq.BodyWriter(), req.Body); err != nil {
+		return fmt.Errorf("read request body: %w", err)
+	}
+	if req.ContentLength > 0 && int64(len(freq.Body())) != req.ContentLength {
+		return fmt.Errorf("upstreamhttp: ContentLength=%d with Body length %d", req.ContentLength, len(freq.Body()))
+	}
+	return nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// trackedConn marks a connection that carried a request, so that a
+// failure on it can be told from one on a fresh connection.
+type trackedConn struct {
+	net.Conn
+	used atomic.Bool
+}
+
+// streamBody is a response body read from the connection. Closing it
+// returns the connection to the pool when the body was read to its end
+// (and the upstream keeps it alive), and closes it otherwise.
+type streamBody struct {
+	br        *bufio.Reader
+	cancelled *atomic.Bool
+	ctx       context.Context
+	// release gives the connection back to the pool (reuse) or closes it.
+	release func(reuse bool)
+
+	r       io.Reader
+	chunked bool  // r decodes chunks; the trailer is left in br
+	left    int64 // bytes left of a Content-Length body
+	keep    bool  // the connection may be reused once the body is read
+	done    bool  // the body was read to its end
+	err     error // the error Read keeps answering
+	once    sync.Once
+}
+
+func (b *streamBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.r.Read(p)
+	if lr, ok := b.r.(*io.LimitedReader); ok {
+		b.left = lr.N
+		if errors.Is(err, io.EOF) && b.left > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		if err == nil && b.left == 0 {
+			err = io.EOF
+		}
+	}
+	if errors.Is(err, io.EOF) && b.chunked {
+		if terr := skipTrailer(b.br); terr != nil {
+			err = terr
+		}
+	}
+	switch {
+	case errors.Is(err, io.EOF):
+		b.done = true
+		b.finish()
+	case err != nil:
+		if b.cancelled.Load() {
+			err = context.Cause(b.ctx)
+		}
+		b.err = err
+		b.releaseOnce(false)
+	}
+	return n, err
+}
+
+// skipTrailer reads what follows a chunked body's last chunk: trailer
+// fields, which are dropped, up to the empty line that ends the message.
+func skipTrailer(br *bufio.Reader) error {
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("read chunked trailer: %w", err)
+		}
+		if len(line) <= 2 && strings.TrimRight(string(line), "\r\n") == "" {
+			return nil
+		}
+	}
+}
+
+// Close releases the connection: to the pool when the body ended, closed
+// otherwise.
+func (b *streamBody) Close() error {
+	b.releaseOnce(b.done && b.keep)
+	if b.err == nil {
+		b.err = errBodyClosed
+	}
+	return nil
+}
+
+var errBodyClosed = errors.New("http: read on closed response body")
+
+// finish releases the connection as soon as the body has ended, without
+// waiting for Close.
+func (b *streamBody) finish() { b.releaseOnce(b.keep) }
+
+func (b *streamBody) releaseOnce(reuse bool) { b.once.Do(func() { b.release(reuse) }) }
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
