@@ -182,6 +182,7 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 	resp.Header.Del("Transfer-Encoding")
 	body := &streamBody{
 		br: br, cancelled: &cancelled, ctx: ctx, keep: !fresp.Header.ConnectionClose(),
+		interrupt: func() { _ = conn.Close() },
 		release: func(reuse bool) {
 			if !stop() || cancelled.Load() {
 				reuse = false // the context fired: the connection is closed
@@ -342,30 +343,82 @@ type trackedConn struct {
 
 // streamBody is a response body read from the connection. Closing it
 // returns the connection to the pool when the body was read to its end
-// (and the upstream keeps it alive), and closes it otherwise.
+// (and the upstream keeps it alive), and closes it otherwise. Close may
+// come while a Read is blocked, from another goroutine, as net/http's
+// bodies allow: it closes the connection, which ends the Read, and the
+// Read gives the connection and its reader back once it has returned.
 type streamBody struct {
 	br        *bufio.Reader
 	cancelled *atomic.Bool
 	ctx       context.Context
 	// release gives the connection back to the pool (reuse) or closes it.
 	release func(reuse bool)
+	// interrupt closes the connection under a blocked Read.
+	interrupt func()
 
 	r       io.Reader
 	chunked bool  // r decodes chunks; the trailer is left in br
 	left    int64 // bytes left of a Content-Length body
 	keep    bool  // the connection may be reused once the body is read
+
+	mu      sync.Mutex
 	done    bool  // the body was read to its end
 	err     error // the error Read keeps answering
+	reading bool  // a Read is using br
+	closed  bool
 	once    sync.Once
 }
 
 func (b *streamBody) Read(p []byte) (int, error) {
-	if b.err != nil {
+	b.mu.Lock()
+	switch {
+	case b.err != nil:
+		b.mu.Unlock()
 		return 0, b.err
-	}
-	if b.done {
+	case b.done:
+		b.mu.Unlock()
 		return 0, io.EOF
+	case b.reading:
+		b.mu.Unlock()
+		return 0, errors.New("upstreamhttp: concurrent Read of a response body")
 	}
+	b.reading = true
+	b.mu.Unlock()
+
+	n, err := b.read(p)
+
+	b.mu.Lock()
+	b.reading = false
+	closed := b.closed
+	switch {
+	case closed && !b.done:
+		// Close came during the Read and closed the connection.
+		n, err = 0, b.err
+	case errors.Is(err, io.EOF):
+		b.done = true
+	case err != nil:
+		if b.cancelled.Load() {
+			err = context.Cause(b.ctx)
+		}
+		b.err = err
+	}
+	done := b.done
+	b.mu.Unlock()
+	switch {
+	case closed: // during this Read: the connection was closed under it
+		b.releaseOnce(false)
+	case done:
+		b.finish()
+	case err != nil:
+		b.releaseOnce(false)
+	}
+	return n, err
+}
+
+// read reads from the connection, turning the end of a Content-Length
+// body into io.EOF and a short one into io.ErrUnexpectedEOF, and reading
+// a chunked body's trailer.
+func (b *streamBody) read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if lr, ok := b.r.(*io.LimitedReader); ok {
 		b.left = lr.N
@@ -380,17 +433,6 @@ func (b *streamBody) Read(p []byte) (int, error) {
 		if terr := skipTrailer(b.br); terr != nil {
 			err = terr
 		}
-	}
-	switch {
-	case errors.Is(err, io.EOF):
-		b.done = true
-		b.finish()
-	case err != nil:
-		if b.cancelled.Load() {
-			err = context.Cause(b.ctx)
-		}
-		b.err = err
-		b.releaseOnce(false)
 	}
 	return n, err
 }
@@ -413,12 +455,25 @@ func skipTrailer(br *bufio.Reader) error {
 }
 
 // Close releases the connection: to the pool when the body ended, closed
-// otherwise.
+// otherwise. During a Read it only closes the connection; the Read
+// releases it.
 func (b *streamBody) Close() error {
-	b.releaseOnce(b.done && b.keep)
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
 	if b.err == nil {
 		b.err = errBodyClosed
 	}
+	reading, reuse := b.reading, b.done && b.keep
+	b.mu.Unlock()
+	if reading {
+		b.interrupt()
+		return nil
+	}
+	b.releaseOnce(reuse)
 	return nil
 }
 

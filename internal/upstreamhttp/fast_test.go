@@ -282,6 +282,49 @@ func TestBodyNotRead(t *testing.T) {
 	}
 }
 
+// TestCloseDuringRead closes a body from another goroutine while a Read
+// waits for the upstream: the Read ends at once and the connection is not
+// reused.
+func TestCloseDuringRead(t *testing.T) {
+	release := make(chan struct{})
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "data: 1\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	defer close(release)
+	f := newFast(t)
+	resp, err := f.RoundTrip(newRequest(context.Background(), t, http.MethodGet, s.URL, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if _, err := resp.Body.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(50*time.Millisecond, func() { _ = resp.Body.Close() })
+	done := make(chan error, 1)
+	go func() {
+		_, err := resp.Body.Read(buf)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("the Read interrupted by Close succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the blocked Read")
+	}
+	do(t, f, newRequest(context.Background(), t, http.MethodHead, s.URL, ""))
+	if n := s.conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2 (the interrupted one not reused)", n)
+	}
+}
+
 // TestNoBodyAnswers: HEAD, 204 and 304 answers have no body to wait for.
 func TestNoBodyAnswers(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
