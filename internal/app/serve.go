@@ -47,6 +47,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer closer.Close()
+	logRuntime(logger, tuneRuntime(env.Getenv))
 	if err := upstreamhttp.Use(cfg.Server.UpstreamClient); err != nil {
 		logger.Error("cannot start", "error", err)
 		return err
