@@ -13,7 +13,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
@@ -57,8 +56,8 @@ type DB struct {
 	// which WAL lets read while w writes; the same pool as w otherwise.
 	r   *sql.DB
 	now func() time.Time
-	pmu sync.Mutex
-	pst map[int]*sql.Stmt
+	// inserts are the usage INSERTs prepared on w.
+	inserts insertCache
 }
 
 // Open opens (creating when needed) the database named by url and runs the
@@ -163,10 +162,7 @@ const sqliteReaders = 8
 
 // Close closes the database.
 func (db *DB) Close() error {
-	for _, st := range db.pst {
-		st.Close()
-	}
-	err := db.w.Close()
+	err := errors.Join(db.inserts.close(), db.w.Close())
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
 	}

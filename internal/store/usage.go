@@ -29,22 +29,43 @@ const usageColumnCount = 14
 const maxRowsPerInsert = 1000
 
 // InsertUsage writes recs in one transaction, as multi-row INSERTs of up
-// to maxRowsPerInsert rows. Latency is stored in microseconds.
+// to maxRowsPerInsert rows. Latency is stored in microseconds. The
+// INSERTs of the sizes insertCache keeps run prepared.
 func (db *DB) InsertUsage(ctx context.Context, recs []usage.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	st := db.protoStmt(ctx, min(len(recs), maxRowsPerInsert))
+	// The first chunk's size, and the last one's when it differs; the
+	// statements are prepared before the transaction starts.
+	first, last := min(len(recs), maxRowsPerInsert), len(recs)%maxRowsPerInsert
+	prepared := [2]*cachedInsert{db.inserts.get(ctx, db, first)}
+	if len(recs) > maxRowsPerInsert && last != 0 {
+		prepared[1] = db.inserts.get(ctx, db, last)
+	}
+	defer db.inserts.release(prepared[0])
+	defer db.inserts.release(prepared[1])
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		args := make([]any, 0, min(len(recs), maxRowsPerInsert)*usageColumnCount)
+		var inTx [2]*sql.Stmt // prepared's statements, in tx
+		stmt := func(n int) *sql.Stmt {
+			for i, e := range prepared {
+				if e != nil && e.rows == n {
+					if inTx[i] == nil {
+						inTx[i] = tx.StmtContext(ctx, e.stmt)
+					}
+					return inTx[i]
+				}
+			}
+			return nil
+		}
+		args := make([]any, 0, first*usageColumnCount)
 		for chunk := range slices.Chunk(recs, maxRowsPerInsert) {
 			args = args[:0]
 			for i := range chunk {
 				args = appendUsageRow(args, &chunk[i])
 			}
 			var err error
-			if st != nil && len(chunk) == min(len(recs), maxRowsPerInsert) {
-				_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			if s := stmt(len(chunk)); s != nil {
+				_, err = s.ExecContext(ctx, args...)
 			} else {
 				_, err = tx.ExecContext(ctx, db.insertUsageSQL(len(chunk)), args...)
 			}
@@ -168,21 +189,4 @@ func (s *Spend) dest() []any {
 		&s.Requests, &s.InputTokens, &s.OutputTokens, &s.CacheReadTokens,
 		&s.CacheWriteTokens, (*int64)(&s.Cost),
 	}
-}
-
-func (db *DB) protoStmt(ctx context.Context, n int) *sql.Stmt {
-	db.pmu.Lock()
-	defer db.pmu.Unlock()
-	if db.pst == nil {
-		db.pst = map[int]*sql.Stmt{}
-	}
-	if st, ok := db.pst[n]; ok {
-		return st
-	}
-	st, err := db.w.PrepareContext(ctx, db.insertUsageSQL(n))
-	if err != nil {
-		return nil
-	}
-	db.pst[n] = st
-	return st
 }
