@@ -206,7 +206,7 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 	case n >= 0:
 		resp.ContentLength = int64(n)
 		resp.Header.Set("Content-Length", strconv.Itoa(n))
-		body.r, body.left = io.LimitReader(br, int64(n)), int64(n)
+		body.r = io.LimitReader(br, int64(n))
 		body.done = n == 0
 	case n == -1: // chunked
 		resp.ContentLength = -1
@@ -357,9 +357,8 @@ type streamBody struct {
 	interrupt func()
 
 	r       io.Reader
-	chunked bool  // r decodes chunks; the trailer is left in br
-	left    int64 // bytes left of a Content-Length body
-	keep    bool  // the connection may be reused once the body is read
+	chunked bool // r decodes chunks; the trailer is left in br
+	keep    bool // the connection may be reused once the body is read
 
 	mu      sync.Mutex
 	done    bool  // the body was read to its end
@@ -421,11 +420,10 @@ func (b *streamBody) Read(p []byte) (int, error) {
 func (b *streamBody) read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if lr, ok := b.r.(*io.LimitedReader); ok {
-		b.left = lr.N
-		if errors.Is(err, io.EOF) && b.left > 0 {
+		if errors.Is(err, io.EOF) && lr.N > 0 {
 			err = io.ErrUnexpectedEOF
 		}
-		if err == nil && b.left == 0 {
+		if err == nil && lr.N == 0 {
 			err = io.EOF
 		}
 	}

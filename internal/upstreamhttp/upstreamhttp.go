@@ -55,11 +55,11 @@ func NewFast() *Fast {
 	}
 }
 
+// The process's choice and its transport, made by the first Default.
 var (
-	choice   = ClientFast
-	chosen   sync.Once
-	shared   http.RoundTripper
-	choiceMu sync.Mutex
+	mu     sync.Mutex
+	choice = ClientFast
+	shared http.RoundTripper
 )
 
 // Use sets the client Default returns, ClientFast or ClientStd; it must
@@ -68,8 +68,8 @@ func Use(client string) error {
 	if client != ClientFast && client != ClientStd {
 		return fmt.Errorf("upstreamhttp: unknown client %q (want %q or %q)", client, ClientFast, ClientStd)
 	}
-	choiceMu.Lock()
-	defer choiceMu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
 	if shared != nil && client != choice {
 		return fmt.Errorf("upstreamhttp: the %s client is in use already", choice)
 	}
@@ -79,15 +79,16 @@ func Use(client string) error {
 
 // Default is the transport shared by every provider client made without
 // one of its own: one connection pool per upstream host for the process.
+// Clients take it when they are built, not per request.
 func Default() http.RoundTripper {
-	chosen.Do(func() {
-		choiceMu.Lock()
-		defer choiceMu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
+	if shared == nil {
 		if choice == ClientStd {
 			shared = NewStd()
 		} else {
 			shared = NewFast()
 		}
-	})
+	}
 	return shared
 }

@@ -6,28 +6,8 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
+	"github.com/outcrop/outcrop/bench/internal/cli"
 	"github.com/outcrop/outcrop/bench/internal/harness"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := harness.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, harness.ErrUsage):
-		fmt.Fprintf(os.Stderr, "harness: %v\n", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintf(os.Stderr, "harness: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("harness", harness.Run, harness.ErrUsage) }

@@ -2,25 +2,8 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
+	"github.com/outcrop/outcrop/bench/internal/cli"
 	"github.com/outcrop/outcrop/bench/internal/proxy"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := proxy.RunStd(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case err != nil:
-		fmt.Fprintf(os.Stderr, "stdproxy: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("stdproxy", proxy.RunStd, nil) }
