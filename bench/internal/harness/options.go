@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -55,6 +56,11 @@ type Options struct {
 	// costs CPU, so such a run's figures are not comparable; its results
 	// go to a temporary directory unless Out is set.
 	Profile string
+	// Before, when set, is another Outcrop binary (an earlier commit's
+	// build): every Outcrop target gets a twin, NAME@before, running it,
+	// interleaved with the rest, for a before/after comparison. Such a
+	// run's results go to a temporary directory unless Out is set.
+	Before string
 	// Render, when set, runs nothing: it rewrites benchmarks.md and the
 	// chart from the results.json in this directory (into Out, default
 	// the same directory).
@@ -77,6 +83,7 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.RedisURL, "redis", "", "Redis URL of the +redis targets (default $REDIS_URL, else redis://127.0.0.1:6379)")
 	fs.BoolVar(&o.RequireRedis, "require-redis", false, "fail when Redis cannot be reached instead of skipping the +redis targets")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory (binaries, configurations, logs)")
+	fs.StringVar(&o.Before, "before", "", "also run every Outcrop target on this outcrop binary (NAME@before), interleaved, for a before/after comparison")
 	fs.StringVar(&o.Render, "render", "", "run nothing: rewrite benchmarks.md and the chart from DIR/results.json")
 	fs.StringVar(&o.Phases, "phases", "", "comma-separated phases to run (default all: "+strings.Join(allPhases, ",")+")")
 	fs.StringVar(&o.Profile, "profile", "", "write CPU, allocation, mutex and block profiles of the Outcrop targets' first-round closed-loop windows to DIR")
@@ -92,6 +99,11 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	o.defaults()
+	if o.Before != "" {
+		if abs, err := filepath.Abs(o.Before); err == nil {
+			o.Before = abs
+		}
+	}
 	return o, o.Validate()
 }
 
@@ -145,6 +157,13 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("-targets: unknown target %q (want some of %s)", n, strings.Join(targetNames(), ", ")))
 		}
 	}
+	if o.Before != "" {
+		if fi, err := os.Stat(o.Before); err != nil {
+			errs = append(errs, fmt.Errorf("-before: %w", err))
+		} else if fi.IsDir() || fi.Mode()&0o111 == 0 {
+			errs = append(errs, fmt.Errorf("-before %s: not an executable file", o.Before))
+		}
+	}
 	for _, p := range list(o.Phases) {
 		if !slices.Contains(allPhases, p) {
 			errs = append(errs, fmt.Errorf("-phases: unknown phase %q (want some of %s)", p, strings.Join(allPhases, ", ")))
@@ -171,7 +190,7 @@ func (o Options) runs(phase string) bool {
 
 // partial: the run's figures are incomplete or skewed, so they must not
 // replace bench/results.
-func (o Options) partial() bool { return o.Phases != "" || o.Profile != "" }
+func (o Options) partial() bool { return o.Phases != "" || o.Profile != "" || o.Before != "" }
 
 func (o Options) targetList() []string { return list(o.Targets) }
 

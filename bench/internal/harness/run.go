@@ -175,6 +175,13 @@ func (h *harness) pickTargets(ctx context.Context) error {
 		}
 		h.targets = append(h.targets, t)
 		h.res.Targets = append(h.res.Targets, TargetInfo{Name: t.name, Kind: string(t.kind), Baseline: t.baseline(), About: t.desc})
+		if h.opts.Before != "" && t.kind == kindGateway {
+			twin := *t
+			twin.name, twin.bin = t.name+beforeSuffix, h.opts.Before
+			twin.desc = t.desc + " — the -before binary"
+			h.targets = append(h.targets, &twin)
+			h.res.Targets = append(h.res.Targets, TargetInfo{Name: twin.name, Kind: string(twin.kind), Baseline: twin.baseline(), About: twin.desc})
+		}
 	}
 	if len(h.targets) == 0 {
 		return errors.New("no target to run")

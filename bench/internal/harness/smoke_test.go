@@ -87,6 +87,9 @@ func TestOptions(t *testing.T) {
 		{"unknown target", []string{"-targets", "nginx"}, false},
 		{"known targets", []string{"-targets", "outcrop-openai, fasthttp-floor"}, true},
 		{"stray argument", []string{"now"}, false},
+		{"before: missing binary", []string{"-before", "/nonexistent/outcrop"}, false},
+		{"before: a directory", []string{"-before", os.TempDir()}, false},
+		{"before: an executable", []string{"-before", os.Args[0]}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer

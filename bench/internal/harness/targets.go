@@ -47,7 +47,14 @@ type target struct {
 	// pprof is the profiler's host:port (server.pprof_addr), with
 	// -profile.
 	pprof string
+	// bin, when set, is the Outcrop binary of this target instead of the
+	// one built for the run (the twins of -before).
+	bin string
 }
+
+// beforeSuffix names the twin of a gateway target that runs the -before
+// binary.
+const beforeSuffix = "@before"
 
 // catalogue is every target, in the order they run in a round.
 func catalogue() []*target {
@@ -208,9 +215,13 @@ func (h *harness) startGateway(ctx context.Context, t *target, spec startSpec) (
 	if err != nil {
 		return instance{}, err
 	}
+	bin := h.bins.outcrop
+	if t.bin != "" {
+		bin = t.bin
+	}
 	var key string
 	if t.gw.key {
-		if key, err = createKey(ctx, h.bins.outcrop, path); err != nil {
+		if key, err = createKey(ctx, bin, path); err != nil {
 			return instance{}, err
 		}
 	}
@@ -226,7 +237,7 @@ func (h *harness) startGateway(ctx context.Context, t *target, spec startSpec) (
 		extra = append(extra, "OUTCROP_PPROF_ADDR="+pprofAddr)
 	}
 	spec.env = gatewayEnv(extra...)
-	spec.bin, spec.args = h.bins.outcrop, []string{"serve", "--config", path}
+	spec.bin, spec.args = bin, []string{"serve", "--config", path}
 	spec.ready = "http://" + addr + "/ready"
 	p, err := start(ctx, spec)
 	if err != nil {
