@@ -116,6 +116,11 @@ func TestRelayReplaysRecordedTraffic(t *testing.T) {
 			if !bytes.Equal(bytes.TrimSpace(got), want) {
 				t.Errorf("body differs from the recording\n got: %s\nwant: %s", got, want)
 			}
+			// A whole answer goes out with its length, never chunked.
+			if resp.ContentLength != int64(len(got)) || len(resp.TransferEncoding) > 0 {
+				t.Errorf("Content-Length %d, Transfer-Encoding %q, body %d bytes: want the length and no chunking",
+					resp.ContentLength, resp.TransferEncoding, len(got))
+			}
 			reqs := emu.Requests()
 			if len(reqs) != 1 {
 				t.Fatalf("upstream got %d requests, want 1", len(reqs))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/outcrop/outcrop/internal/access"
 	"github.com/outcrop/outcrop/internal/middleware"
@@ -193,6 +194,10 @@ func writeResponse(w http.ResponseWriter, raw []byte, v any) error {
 	if raw != nil {
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
+		// A known length keeps the answer one write: the access log
+		// flushes before settling, and a flush without a length would
+		// turn the answer chunked, with its end in a second write.
+		h.Set("Content-Length", strconv.Itoa(len(raw)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(raw)
 		return nil
