@@ -303,14 +303,28 @@ models:
 	}
 }
 
-// TestClientDisconnectCancelsUpstream closes the client mid-stream: the
-// emulator must see its request cancelled, and no goroutine of the
-// request may outlive it.
+// TestClientDisconnectCancelsUpstream closes the client mid-stream, and
+// while the gateway waits for the upstream's first byte, on both HTTP
+// servers: the emulator must see its request cancelled, and no goroutine
+// of the request may outlive it.
 func TestClientDisconnectCancelsUpstream(t *testing.T) {
+	for _, server := range []string{"fasthttp", "net/http"} {
+		for _, waiting := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/before-first-byte=%v", server, waiting), func(t *testing.T) {
+				testClientDisconnect(t, server, waiting)
+			})
+		}
+	}
+}
+
+func testClientDisconnect(t *testing.T, server string, waiting bool) {
+	t.Helper()
 	emu := openaitest.New(t,
 		openaitest.WithAnswer(strings.Repeat("word ", 200)),
 		openaitest.WithDefault(openaitest.Reply{ChunkDelay: 20 * time.Millisecond}))
-	gw, _ := startGateway(t, relayConfig(t, "openai", emu.OpenAIBase(), "", "gpt-4o"))
+	cfg := relayConfig(t, "openai", emu.OpenAIBase(), "", "gpt-4o")
+	cfg.Server.HTTPServer = server
+	gw, _ := startGateway(t, cfg)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
 	// One full request first, so pools and lazily started goroutines exist
@@ -323,18 +337,30 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 	resp.Body.Close()
 	baseline := settledGoroutines()
 
+	if waiting {
+		// The upstream answers nothing for a minute: the client gives up
+		// while the gateway waits for the headers.
+		emu.Push(openaitest.Reply{Latency: time.Minute})
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, gw+"/v1/chat/completions",
 		strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
-	resp, err = client.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if waiting {
+		time.AfterFunc(200*time.Millisecond, cancel)
+		if _, err := client.Do(req); err == nil {
+			t.Fatal("the request succeeded; want it canceled while waiting")
+		}
+	} else {
+		resp, err = client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		resp.Body.Close()
 	}
-	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	resp.Body.Close()
 	select {
 	case <-emu.Canceled():
 	case <-time.After(30 * time.Second):

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/outcrop/outcrop/internal/config"
+	"github.com/outcrop/outcrop/internal/httpserve"
 	"github.com/outcrop/outcrop/internal/provider/demo"
 	"github.com/outcrop/outcrop/internal/telemetry"
 	"github.com/outcrop/outcrop/internal/upstreamhttp"
@@ -106,12 +107,16 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener, logger *slog.Logge
 			logger.Error("closing the usage ledger and database", "error", err)
 		}
 	}()
-	srv := &http.Server{
+	srv, err := httpserve.New(g.Config.Server.HTTPServer, httpserve.Options{
 		Handler:           g.Server,
 		ReadHeaderTimeout: g.Config.Server.ReadHeaderTimeout.Std(),
 		IdleTimeout:       g.Config.Server.IdleTimeout.Std(),
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		MaxBodyBytes:      g.Server.MaxBodyBytes(),
+		BaseContext:       context.WithoutCancel(ctx),
+		Logger:            logger,
+	})
+	if err != nil {
+		return err
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -126,7 +131,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener, logger *slog.Logge
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	start := time.Now()
-	err := srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("grace period over, closing remaining connections")
 		err = srv.Close()

@@ -114,6 +114,11 @@ type Server struct {
 	// CPU per call) or "net/http" (Go's transport, HTTP/2 over TLS where
 	// the upstream offers it). Environment: OUTCROP_UPSTREAM_CLIENT.
 	UpstreamClient string `yaml:"upstream_client"`
+	// HTTPServer is the server of the gateway's own listener: "fasthttp"
+	// (fasthttp's HTTP/1.1 server behind an adapter that keeps
+	// client-disconnect cancellation and per-event flushing; the default)
+	// or "net/http" (Go's server). Environment: OUTCROP_HTTP_SERVER.
+	HTTPServer string `yaml:"http_server"`
 }
 
 // Log configures logging.
@@ -289,6 +294,7 @@ func Default() *Config {
 func (c *Config) ApplyDefaults() {
 	setDefault(&c.Server.Addr, DefaultAddr)
 	setDefault(&c.Server.UpstreamClient, "fasthttp")
+	setDefault(&c.Server.HTTPServer, "fasthttp")
 	setDefault(&c.Server.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDefault(&c.Server.ShutdownGrace, DefaultShutdownGrace)
 	setDefault(&c.Server.ReadHeaderTimeout, DefaultReadHeaderTimeout)

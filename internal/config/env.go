@@ -19,6 +19,7 @@ const (
 	EnvBedrock        = "OUTCROP_BEDROCK"
 	EnvPprofAddr      = "OUTCROP_PPROF_ADDR"
 	EnvUpstreamClient = "OUTCROP_UPSTREAM_CLIENT"
+	EnvHTTPServer     = "OUTCROP_HTTP_SERVER"
 )
 
 // The environment variables of aws-samples/bedrock-access-gateway, honoured
@@ -44,7 +45,7 @@ const (
 // references: the OUTCROP_* overrides and the bedrock-access-gateway names.
 func EnvNames() []string {
 	return []string{
-		EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay, EnvBedrock, EnvPprofAddr, EnvUpstreamClient,
+		EnvAddr, EnvMaxBodyBytes, EnvLogFormat, EnvLogLevel, EnvLogFile, EnvDemo, EnvDemoTokenDelay, EnvBedrock, EnvPprofAddr, EnvUpstreamClient, EnvHTTPServer,
 		EnvAWSRegion, EnvAWSDefaultRegion, EnvDefaultModel, EnvDefaultEmbeddingModel,
 		EnvCrossRegionInference, EnvApplicationInferenceProfiles, EnvPromptCaching,
 		EnvAPIKey, EnvAPIKeyParam, EnvAPIKeySecret, EnvAllowedOrigins, EnvDatabaseURL, EnvRedisURL,
@@ -59,6 +60,7 @@ func (c *Config) applyOverrides(getenv func(string) string) {
 	c.overrideString(getenv, EnvAddr, "server.addr", &c.Server.Addr)
 	c.overrideString(getenv, EnvPprofAddr, "server.pprof_addr", &c.Server.PprofAddr)
 	c.overrideString(getenv, EnvUpstreamClient, "server.upstream_client", &c.Server.UpstreamClient)
+	c.overrideString(getenv, EnvHTTPServer, "server.http_server", &c.Server.HTTPServer)
 	c.overrideString(getenv, EnvLogFormat, "log.format", &c.Log.Format)
 	c.overrideString(getenv, EnvLogLevel, "log.level", &c.Log.Level)
 	c.overrideString(getenv, EnvLogFile, "log.file", &c.Log.File)

@@ -34,6 +34,7 @@ func TestLoadFull(t *testing.T) {
 			IdleTimeout:       Duration(2 * time.Minute),
 			Heartbeat:         Duration(15 * time.Second),
 			UpstreamClient:    "fasthttp",
+			HTTPServer:        "fasthttp",
 		},
 		Log: Log{
 			Format:    "text",
@@ -190,6 +191,7 @@ func TestDefault(t *testing.T) {
 			IdleTimeout:       Duration(120 * time.Second),
 			Heartbeat:         Duration(15 * time.Second),
 			UpstreamClient:    "fasthttp",
+			HTTPServer:        "fasthttp",
 		},
 		Log:  Log{Format: "json", Level: "info", MaxSizeMB: 20, MaxFiles: 5},
 		Demo: Demo{Enabled: DemoAuto, TokenDelay: Duration(20 * time.Millisecond)},

@@ -75,6 +75,7 @@ func (v *validator) server() {
 		}
 	}
 	v.oneOf("server.upstream_client", s.UpstreamClient, "fasthttp", "net/http")
+	v.oneOf("server.http_server", s.HTTPServer, "fasthttp", "net/http")
 	nonNegative(v, "server.max_body_bytes", s.MaxBodyBytes)
 	nonNegative(v, "server.shutdown_grace", s.ShutdownGrace)
 	nonNegative(v, "server.read_header_timeout", s.ReadHeaderTimeout)

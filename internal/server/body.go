@@ -6,6 +6,9 @@ import (
 	"net/http"
 )
 
+// MaxBodyBytes is the largest request body the server reads.
+func (s *Server) MaxBodyBytes() int64 { return s.maxBody }
+
 // readBody reads the whole request body, capped at the server's limit.
 // Reading it all before calling the upstream matters: a proxy that streams
 // the inbound body while relaying an SSE answer can cut the answer short

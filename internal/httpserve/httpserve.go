@@ -1,0 +1,84 @@
+// Package httpserve is the seam between the gateway's http.Handler and
+// the HTTP server that serves it: Go's net/http, or fasthttp's HTTP/1.1
+// server behind an adapter that keeps what the handlers rely on
+// (server.http_server).
+//
+// The adapter keeps: a request context canceled when the client goes
+// away, also while the handler waits and before it has written anything;
+// a flush per Flush, one chunk each; http.ResponseController's Flush;
+// keep-alive connections; header snapshots at WriteHeader; a body
+// limit answered by the handler (a body over it reads as
+// *http.MaxBytesError); graceful shutdown that waits for handlers.
+// It differs from net/http in that: HTTP/1.1 only (so is Outcrop's
+// net/http server, which has no TLS); a Flush before any body byte sends
+// the headers with the first chunk rather than at once; request lines
+// and headers are bounded by MaxHeaderBytes (answered 431); malformed
+// requests are answered in OpenAI's error envelope.
+package httpserve
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// The servers server.http_server names.
+const (
+	FastHTTP = "fasthttp"
+	NetHTTP  = "net/http"
+)
+
+// Options configure a server of either kind.
+type Options struct {
+	Handler http.Handler
+	// ReadHeaderTimeout bounds the wait for a request's line and headers;
+	// IdleTimeout, for the next request on a kept-alive connection.
+	ReadHeaderTimeout, IdleTimeout time.Duration
+	// MaxBodyBytes is the handler's body limit. The fasthttp server reads
+	// whole bodies before the handler runs and stops at this size; a
+	// larger one reaches the handler as a body whose Read fails with
+	// *http.MaxBytesError. net/http leaves the limit to the handler.
+	MaxBodyBytes int64
+	// MaxHeaderBytes bounds the request line and headers (fasthttp:
+	// default DefaultMaxHeaderBytes; net/http: its own default).
+	MaxHeaderBytes int
+	// BaseContext is the parent of every request's context.
+	BaseContext context.Context
+	Logger      *slog.Logger
+}
+
+// Server is what both kinds offer, as *http.Server does: Serve returns
+// http.ErrServerClosed after Shutdown or Close.
+type Server interface {
+	Serve(ln net.Listener) error
+	Shutdown(ctx context.Context) error
+	Close() error
+}
+
+// New returns a server of the named kind.
+func New(kind string, o Options) (Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch kind {
+	case FastHTTP, "":
+		return newFast(o), nil
+	case NetHTTP:
+		base := o.BaseContext
+		if base == nil {
+			base = context.Background()
+		}
+		return &http.Server{
+			Handler:           o.Handler,
+			ReadHeaderTimeout: o.ReadHeaderTimeout,
+			IdleTimeout:       o.IdleTimeout,
+			MaxHeaderBytes:    o.MaxHeaderBytes,
+			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+			BaseContext:       func(net.Listener) context.Context { return base },
+		}, nil
+	}
+	return nil, fmt.Errorf("http server %q: want %s or %s", kind, FastHTTP, NetHTTP)
+}
