@@ -1,6 +1,9 @@
 package openai
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // MaxTokensCap is the largest max_tokens or max_completion_tokens Outcrop
 // forwards. No model generates anywhere near this many tokens in one answer;
@@ -21,7 +24,7 @@ func (r *ChatCompletionRequest) Validate() error {
 		return Errorf("messages", "'messages' must contain at least one message.")
 	}
 	for i := range r.Messages {
-		if err := r.Messages[i].validate(fmt.Sprintf("messages[%d]", i)); err != nil {
+		if err := r.Messages[i].validate(indexed("messages", i)); err != nil {
 			return err
 		}
 	}
@@ -47,7 +50,7 @@ func (r *ChatCompletionRequest) Validate() error {
 		return Errorf("top_logprobs", "Invalid 'top_logprobs': integer must be between 0 and 20, got %d.", *r.TopLogprobs)
 	}
 	for i, t := range r.Tools {
-		p := fmt.Sprintf("tools[%d]", i)
+		p := indexed("tools", i)
 		switch t.Type {
 		case "function":
 			if t.Function == nil || t.Function.Name == "" {
@@ -80,6 +83,10 @@ func (r *ChatCompletionRequest) Validate() error {
 	return nil
 }
 
+// indexed is name[i], the parameter path of an element (without fmt:
+// it is built for every element of every request).
+func indexed(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }
+
 func (m *Message) validate(p string) error {
 	switch m.Role {
 	case RoleSystem, RoleDeveloper, RoleUser:
@@ -110,7 +117,7 @@ func (m *Message) validate(p string) error {
 	}
 	if m.Content.Kind == ContentParts {
 		for j, part := range m.Content.Parts {
-			if err := part.validate(fmt.Sprintf("%s.content[%d]", p, j)); err != nil {
+			if err := part.validate(indexed(p+".content", j)); err != nil {
 				return err
 			}
 		}
