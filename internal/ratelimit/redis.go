@@ -33,7 +33,7 @@ const SettleMarkerTTL = time.Minute
 
 // Redis is a Limiter shared by every replica of a deployment: each Allow
 // and each Settle is one Lua script, so checks and charges are exact
-// across replicas. Buckets are hashes, concurrency slots are leases in
+// across replicas; concurrent scripts share round trips (batcher). Buckets are hashes, concurrency slots are leases in
 // sorted sets scored by expiry, budgets are integer strings; all expire
 // when idle.
 //
@@ -47,6 +47,7 @@ type Redis struct {
 	now      func() time.Time
 	allow    *redis.Script
 	settle   *redis.Script
+	batch    *batcher   // runs allow and settle, sharing round trips
 	mu       sync.Mutex // guards Reservation.settled
 }
 
@@ -61,6 +62,7 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		now:      opts.Now,
 		allow:    redis.NewScript(luaAllow),
 		settle:   redis.NewScript(luaSettle),
+		batch:    &batcher{client: client},
 	}
 }
 
@@ -78,7 +80,7 @@ func (r *Redis) Allow(ctx context.Context, req Request) (Decision, *Reservation,
 	id := rand.Text()
 	keys, args := r.allowCall(p, id)
 	for range seedRounds {
-		reply, err := r.allow.Run(ctx, r.client, keys, args...).Int64Slice()
+		reply, err := r.batch.run(ctx, r.allow, keys, args...).Int64Slice()
 		if err != nil {
 			return Decision{}, nil, fmt.Errorf("run the rate limit script: %w", err)
 		}
@@ -152,7 +154,7 @@ func (r *Redis) Settle(ctx context.Context, res *Reservation, actual Actual) err
 		return nil
 	}
 	keys, args := r.settleCall(res, actual)
-	if err := r.settle.Run(ctx, r.client, keys, args...).Err(); err != nil {
+	if err := r.batch.run(ctx, r.settle, keys, args...).Err(); err != nil {
 		r.claim(res, false)
 		return fmt.Errorf("run the rate limit settle script: %w", err)
 	}
