@@ -33,9 +33,9 @@ const SettleMarkerTTL = time.Minute
 
 // Redis is a Limiter shared by every replica of a deployment: each Allow
 // and each Settle is one Lua script, so checks and charges are exact
-// across replicas; concurrent scripts share round trips (batcher). Buckets are hashes, concurrency slots are leases in
-// sorted sets scored by expiry, budgets are integer strings; all expire
-// when idle.
+// across replicas; concurrent scripts share round trips (batcher).
+// Buckets are hashes, concurrency slots are leases in sorted sets scored
+// by expiry, budgets are integer strings; all expire when idle.
 //
 // When Redis cannot be reached, Allow returns the error and decides
 // nothing: the caller must fail closed (503), since admitting without a
