@@ -67,16 +67,24 @@ func (h *harness) rounds(ctx context.Context) {
 func (h *harness) closedWindow(ctx context.Context, t *target, cl closedLoad, round int) Window {
 	m := newMeter(h.ticks, t.proc.pid(), h.up.pid())
 	spec := load.Closed{Concurrency: cl.concurrency, Warmup: h.plan.Warmup, Window: h.plan.Window}
-	wait := func() {}
+	wait := func() *memGrowth { return nil }
 	if round == 1 {
 		wait = h.captureProfiles(ctx, t, cl)
 	}
 	res := load.RunClosed(ctx, h.client(t), t.request(cl.shape), spec, m)
-	wait()
+	grown := wait()
 	h.problem(m.err, "%s %s: reading /proc", t.name, cl.name)
 	h.check(res.Errors, res.FirstError, "%s %s round %d", t.name, cl.name, round)
 	h.checkSome(res.Requests, "%s %s round %d", t.name, cl.name, round)
+	var allocs *Allocs
+	if grown != nil && res.Requests > 0 {
+		// The counters span the profile's whole seconds, the window its
+		// measured part: per request at the window's rate.
+		n := res.Rate() * float64(max(1, int(h.plan.Window/time.Second)))
+		allocs = &Allocs{ObjectsPerRequest: float64(grown.Mallocs) / n, BytesPerRequest: float64(grown.Bytes) / n}
+	}
 	return Window{
+		Allocs: allocs,
 		Target: t.name, Round: round, Load: cl.name, Concurrency: cl.concurrency, Shape: cl.shape.Name(),
 		Requests: res.Requests, Errors: res.Errors, FirstError: res.FirstError,
 		Seconds: res.Window.Seconds(), Rate: res.Rate(), Latency: res.Latency.Summarize(),

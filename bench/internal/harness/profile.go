@@ -1,12 +1,15 @@
 package harness
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,16 +21,35 @@ var profileKinds = []string{"profile", "allocs", "mutex", "block"}
 
 // captureProfiles starts capturing t's profiles for the closed-loop
 // window cl that is about to start (after the warm-up), into -profile
-// as TARGET-LOAD.KIND.pprof; wait waits for them and records failures.
-// It does nothing for a target without a profiler listener.
-func (h *harness) captureProfiles(ctx context.Context, t *target, cl closedLoad) (wait func()) {
+// as TARGET-LOAD.KIND.pprof, and the process's allocation counters over
+// the same span; wait waits for them, records failures and returns the
+// counters' growth (nil when not read). It does nothing for a target
+// without a profiler listener.
+func (h *harness) captureProfiles(ctx context.Context, t *target, cl closedLoad) (wait func() *memGrowth) {
 	if h.opts.Profile == "" || t.pprof == "" {
-		return func() {}
+		return func() *memGrowth { return nil }
 	}
 	secs := max(1, int(h.plan.Window/time.Second))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []string
+	var grown *memGrowth
+	wg.Go(func() {
+		pause(ctx, h.plan.Warmup)
+		before, err := readMemCounters(ctx, t.pprof)
+		if err == nil {
+			pause(ctx, time.Duration(secs)*time.Second)
+			var after memGrowth
+			if after, err = readMemCounters(ctx, t.pprof); err == nil {
+				grown = &memGrowth{Mallocs: after.Mallocs - before.Mallocs, Bytes: after.Bytes - before.Bytes}
+			}
+		}
+		if err != nil {
+			mu.Lock()
+			errs = append(errs, "allocation counters: "+err.Error())
+			mu.Unlock()
+		}
+	})
 	for _, kind := range profileKinds {
 		wg.Go(func() {
 			pause(ctx, h.plan.Warmup)
@@ -39,12 +61,72 @@ func (h *harness) captureProfiles(ctx context.Context, t *target, cl closedLoad)
 			}
 		})
 	}
-	return func() {
+	return func() *memGrowth {
 		wg.Wait()
 		for _, e := range errs {
 			h.problem(fmt.Errorf("%s", e), "%s %s: profile", t.name, cl.name)
 		}
+		return grown
 	}
+}
+
+// memGrowth is the growth of the Go runtime's allocation counters
+// (MemStats.Mallocs and TotalAlloc) over a span.
+type memGrowth struct{ Mallocs, Bytes uint64 }
+
+// readMemCounters reads MemStats.Mallocs and TotalAlloc from the text
+// heap profile (?debug=1), which ends with the process's MemStats.
+func readMemCounters(ctx context.Context, addr string) (memGrowth, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/allocs?debug=1", nil)
+	if err != nil {
+		return memGrowth{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return memGrowth{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return memGrowth{}, fmt.Errorf("%s", resp.Status)
+	}
+	return parseMemCounters(resp.Body)
+}
+
+// parseMemCounters finds the "# Mallocs = N" and "# TotalAlloc = N"
+// lines of a text heap profile.
+func parseMemCounters(r io.Reader) (memGrowth, error) {
+	var m memGrowth
+	var found int
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "# "), " = ")
+		if !ok {
+			continue
+		}
+		var dst *uint64
+		switch name {
+		case "Mallocs":
+			dst = &m.Mallocs
+		case "TotalAlloc":
+			dst = &m.Bytes
+		default:
+			continue
+		}
+		n, err := strconv.ParseUint(value, 10, 64)
+		if err != nil {
+			return m, fmt.Errorf("heap profile: %s = %q: %w", name, value, err)
+		}
+		*dst = n
+		found++
+	}
+	if err := sc.Err(); err != nil {
+		return m, err
+	}
+	if found < 2 {
+		return m, errors.New("heap profile: no Mallocs and TotalAlloc lines")
+	}
+	return m, nil
 }
 
 // fetchProfile writes what url answers to path.

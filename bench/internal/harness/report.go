@@ -61,6 +61,7 @@ func markdown(r *Results) string {
 	rp.closedTable()
 	rp.openTable()
 	rp.streamTable()
+	rp.allocTable()
 	rp.memoryTable()
 	rp.generator()
 	rp.footer()
@@ -203,6 +204,40 @@ func (rp *report) streamTable() {
 			rp.cell(s.PacedCPUPerChunk, 2, func(f *Summary) float64 { return f.PacedCPUPerChunk }),
 			num(s.MarginalCPUPerChunk, 2), num(s.TTFTP50, 2), num(s.AddedTTFTP50, 2),
 			rp.cell(float64(s.MaxStreams), 0, func(f *Summary) float64 { return float64(f.MaxStreams) }))
+	}
+	rp.f("\n")
+}
+
+// allocTable lists the heap allocations of the windows that have them
+// (a -profile run's first round), per request, per stream, and per chunk
+// of a burst stream beyond what a request allocates.
+func (rp *report) allocTable() {
+	perReq := map[string]*Allocs{} // target: its c16 window's
+	var rows []Window
+	for _, w := range rp.r.Windows {
+		if w.Allocs == nil {
+			continue
+		}
+		rows = append(rows, w)
+		if w.Concurrency == rp.r.Plan.BurstConcurrency && !strings.HasPrefix(w.Load, "stream") {
+			perReq[w.Target] = w.Allocs
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	chunks := rp.r.Plan.Burst.Chunks
+	rp.f("## Allocations\n\n")
+	rp.f("Heap allocations of the Go runtime (`MemStats.Mallocs`, `TotalAlloc`) over the first round's closed-loop windows, read through the profiler, ")
+	rp.f("per request (per stream for stream loads); *per chunk* is a %d-chunk burst stream's allocation beyond a request's at c=%d, divided by %d.\n\n", chunks, rp.r.Plan.BurstConcurrency, chunks)
+	rp.f("| target | load | objects | bytes | objects per chunk | bytes per chunk |\n|---|---|---|---|---|---|\n")
+	for _, w := range rows {
+		oc, bc := "—", "—"
+		if q := perReq[w.Target]; q != nil && strings.HasPrefix(w.Load, "stream") && chunks > 0 {
+			oc = num((w.Allocs.ObjectsPerRequest-q.ObjectsPerRequest)/float64(chunks), 1)
+			bc = num((w.Allocs.BytesPerRequest-q.BytesPerRequest)/float64(chunks), 0)
+		}
+		rp.f("| `%s` | %s | %s | %s | %s | %s |\n", w.Target, w.Load, num(w.Allocs.ObjectsPerRequest, 0), num(w.Allocs.BytesPerRequest, 0), oc, bc)
 	}
 	rp.f("\n")
 }

@@ -49,6 +49,16 @@ type Window struct {
 	Rate        float64      `json:"rate"`
 	Latency     hist.Summary `json:"latency"`
 	CPU         cpuUsage     `json:"cpu"`
+	// Allocs is the gateway's heap allocation per request (per stream,
+	// for stream loads), read from the Go runtime's counters during the
+	// first round's windows of a -profile run.
+	Allocs *Allocs `json:"allocs,omitempty"`
+}
+
+// Allocs is heap allocation per request.
+type Allocs struct {
+	ObjectsPerRequest float64 `json:"objects_per_request"`
+	BytesPerRequest   float64 `json:"bytes_per_request"`
 }
 
 // OpenLoop is the open-loop rate search of one target.

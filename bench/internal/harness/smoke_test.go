@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +128,16 @@ func TestGatewayConfig(t *testing.T) {
 				t.Errorf("redis prefix: got %q, want %q", cfg.Limits.RedisPrefix, c.prefix)
 			}
 		})
+	}
+}
+
+func TestParseMemCounters(t *testing.T) {
+	text := "heap profile: 1: 2 [3: 4] @ heap/1048576\n1: 2 [3: 4] @ 0x1\n\n# runtime.MemStats\n# Alloc = 10\n# TotalAlloc = 123456\n# Sys = 9\n# Mallocs = 789\n# Frees = 700\n"
+	m, err := parseMemCounters(strings.NewReader(text))
+	if err != nil || m.Mallocs != 789 || m.Bytes != 123456 {
+		t.Errorf("got %+v, %v; want 789 mallocs, 123456 bytes", m, err)
+	}
+	if _, err := parseMemCounters(strings.NewReader("heap profile: nothing\n")); err == nil {
+		t.Error("no error for a profile without MemStats")
 	}
 }
