@@ -380,6 +380,8 @@ func (x *exchange) FlushError() error {
 	}
 	x.buf = append(x.buf[:0], resp.Body()...)
 	resp.ResetBody()
+	// Headers alone go out at once; with a first chunk, in one write.
+	resp.ImmediateHeaderFlush = len(x.buf) == 0
 	x.writer, x.done = make(chan io.Writer, 1), make(chan struct{})
 	x.mode = streaming
 	resp.SetBodyStream((*stream)(x), -1)
@@ -412,7 +414,7 @@ func (x *exchange) sniff(b []byte) {
 // handler's goroutine.
 func (x *exchange) push() error {
 	if len(x.buf) == 0 {
-		return nil // the headers go out with the first chunk
+		return nil
 	}
 	if !x.gotW {
 		x.w, x.gotW = <-x.writer, true

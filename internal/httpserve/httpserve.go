@@ -10,9 +10,8 @@
 // limit answered by the handler (a body over it reads as
 // *http.MaxBytesError); graceful shutdown that waits for handlers.
 // It differs from net/http in that: HTTP/1.1 only (so is Outcrop's
-// net/http server, which has no TLS); a Flush before any body byte sends
-// the headers with the first chunk rather than at once; request lines
-// and headers are bounded by MaxHeaderBytes (answered 431); malformed
+// net/http server, which has no TLS); request lines and headers are
+// bounded by MaxHeaderBytes (answered 431); malformed
 // requests are answered in OpenAI's error envelope.
 package httpserve
 

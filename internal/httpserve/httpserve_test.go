@@ -377,3 +377,32 @@ func TestUnknownKind(t *testing.T) {
 		t.Error("New accepted an unknown kind")
 	}
 }
+
+// TestHeadersOnlyFlush: a Flush before any body byte sends the headers
+// at once, while the handler waits.
+func TestHeadersOnlyFlush(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			release := make(chan struct{})
+			addr, _ := start(t, kind, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Early", "yes")
+				w.(http.Flusher).Flush()
+				<-release
+				_, _ = io.WriteString(w, "late")
+			}), Options{})
+			c, br := dial(t, addr)
+			fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Header.Get("X-Early") != "yes" {
+				t.Errorf("X-Early %q", resp.Header.Get("X-Early"))
+			}
+			close(release)
+			if b, err := io.ReadAll(resp.Body); err != nil || string(b) != "late" {
+				t.Errorf("body %q, %v", b, err)
+			}
+		})
+	}
+}
