@@ -56,11 +56,16 @@ func newFast(o Options) *fastServer {
 		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 			return fasthttp.RequestConfig{ReadTimeout: bodyReadTimeout}
 		},
-		MaxRequestBodySize:    int(o.MaxBodyBytes),
-		ReadBufferSize:        maxHeader,
-		NoDefaultServerHeader: true,
-		NoDefaultContentType:  true,
-		CloseOnShutdown:       true,
+		MaxRequestBodySize: int(o.MaxBodyBytes),
+		ReadBufferSize:     maxHeader,
+		// The body goes to the handler as it came (no multipart parsing),
+		// and fasthttp's own error messages leave request contents (keys)
+		// out of the log.
+		DisablePreParseMultipartForm: true,
+		SecureErrorLogMessage:        true,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		CloseOnShutdown:              true,
 		// A connection's goroutine waits this long for the next
 		// connection before it ends, so the count returns to idle soon
 		// after a load.

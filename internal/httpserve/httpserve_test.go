@@ -406,3 +406,22 @@ func TestHeadersOnlyFlush(t *testing.T) {
 		})
 	}
 }
+
+// TestMultipartBodyAsSent: a multipart body reaches the handler byte for
+// byte (fasthttp would otherwise parse it first).
+func TestMultipartBodyAsSent(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			addr, _ := start(t, kind, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				_, _ = w.Write(b)
+			}), Options{})
+			body := "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--x--\r\n"
+			c, br := dial(t, addr)
+			fmt.Fprintf(c, "POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			if _, got := readResponse(t, br, http.MethodPost); got != body {
+				t.Errorf("got %q, want %q", got, body)
+			}
+		})
+	}
+}
