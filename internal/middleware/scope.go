@@ -62,9 +62,10 @@ func (s *Scope) RecordRetry(r provider.Retry) {
 
 type scopeKey struct{}
 
-// WithScope returns ctx carrying s.
+// WithScope returns ctx carrying s, also as the providers' Recorder, so
+// that the request is copied for its context once.
 func WithScope(ctx context.Context, s *Scope) context.Context {
-	return context.WithValue(ctx, scopeKey{}, s)
+	return provider.WithRecorder(context.WithValue(ctx, scopeKey{}, s), s)
 }
 
 // ScopeFrom returns the request's Scope. Outside a request it returns a

@@ -201,8 +201,7 @@ func (s *Server) register(mux *http.ServeMux, extra func(*http.ServeMux)) {
 func (s *Server) adapt(h handlerFunc, lv level) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc := middleware.ScopeFrom(r.Context())
-		sc.Route = r.Pattern
-		r = r.WithContext(provider.WithRecorder(r.Context(), sc))
+		sc.Route = r.Pattern // the Scope is also the providers' Recorder (WithScope)
 		if err := s.authorize(sc, r, lv); err != nil {
 			s.writeError(w, r, err)
 			return
