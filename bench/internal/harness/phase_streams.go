@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/outcrop/outcrop/bench/internal/load"
@@ -14,13 +15,22 @@ import (
 // streamPhase holds Plan.Hold streams open on each stream target (its
 // memory then), then climbs the concurrency ladder with paced streams
 // until a rung stalls or fails, then reads the memory left after the
-// load.
+// load. The ladder goes rung by rung across the targets still climbing,
+// in an order reversed at every rung, each run after a pause, so that
+// the machine's drift and the upstream's state (its heap, its
+// connections from the last run) do not favour one target: run target
+// by target, whichever came second passed a saturated rung the first
+// failed, even against itself.
 func (h *harness) streamPhase(ctx context.Context) {
+	var ts []*target
+	phases := map[*target]*StreamPhase{}
 	for _, t := range h.targets {
 		if !t.streams || ctx.Err() != nil {
 			continue
 		}
-		sp := StreamPhase{Target: t.name}
+		ts = append(ts, t)
+		sp := &StreamPhase{Target: t.name}
+		phases[t] = sp
 		var peak Mem
 		sample := func(int) {
 			if m, err := procstat.ReadMemory(t.proc.pid()); err == nil && m.RSSKiB > peak.RSSKiB {
@@ -30,24 +40,50 @@ func (h *harness) streamPhase(ctx context.Context) {
 		sp.Hold = h.streamRun(ctx, t, h.plan.Hold, h.plan.Held, sample)
 		sp.HoldRSS = peak
 		h.progress("streams %-30s hold %5d: RSS %6.1f MiB  %s", t.name, h.plan.Hold, mib(peak.RSSKiB), rungNote(sp.Hold))
-		for _, n := range h.plan.Ladder {
+	}
+	climbing := ts
+	for i, n := range h.plan.Ladder {
+		var next []*target
+		for j := range climbing {
 			if ctx.Err() != nil {
 				break
 			}
+			t := climbing[j]
+			if i%2 == 1 {
+				t = climbing[len(climbing)-1-j]
+			}
+			sp := phases[t]
+			// The last run's connections go, and the processes get a
+			// moment to collect what it left, before this one.
+			h.streamClient.CloseIdleConnections()
+			pause(ctx, h.plan.Settle/2)
 			r := h.streamRun(ctx, t, n, h.plan.Paced, nil)
 			sp.Ladder = append(sp.Ladder, r)
 			h.progress("streams %-30s %5d open: %s", t.name, n, rungNote(r))
-			if !r.Pass {
-				break
+			if r.Pass {
+				sp.MaxStreams = n
+				next = append(next, t)
 			}
-			sp.MaxStreams = n
+		}
+		// Keep the catalogue's order for the next rung's reversal.
+		climbing = climbing[:0:0]
+		for _, t := range ts {
+			if slices.Contains(next, t) {
+				climbing = append(climbing, t)
+			}
+		}
+	}
+	for _, t := range ts {
+		if ctx.Err() != nil {
+			break
 		}
 		h.streamClient.CloseIdleConnections()
 		pause(ctx, h.plan.Settle)
 		after, err := procstat.ReadMemory(t.proc.pid())
 		h.problem(err, "%s: reading memory", t.name)
+		sp := phases[t]
 		sp.After = after
-		h.res.Streams = append(h.res.Streams, sp)
+		h.res.Streams = append(h.res.Streams, *sp)
 	}
 }
 

@@ -190,7 +190,7 @@ func (rp *report) streamTable() {
 	rp.f("## Streams\n\n")
 	rp.f("*Burst*: %d-chunk SSE streams with no gap, closed loop at c=%d. *Paced*: %d chunks %v apart, streams opened over %v; ",
 		p.Burst.Chunks, p.BurstConcurrency, p.Paced.Chunks, p.Paced.Gap, p.Ramp)
-	rp.f("a rung passes when every stream completes with no gap over %v between chunks (a stall); the ladder is %v and stops at the first failure. ", p.Stall, p.Ladder)
+	rp.f("a rung passes when every stream completes with no gap over %v between chunks (a stall); the ladder is %v, taken rung by rung by every target still climbing (in an order reversed at every rung), and stops at a target's first failure. ", p.Stall, p.Ladder)
 	rp.f("*Marginal µs/chunk* compares the %d-chunk hold with the %d-chunk rung nearest its size. TTFT is from the stream's due start to its first content chunk, at the first rung.\n\n", p.Held.Chunks, p.Paced.Chunks)
 	rp.f("| target | CPU µs/burst stream | CPU µs/paced stream | CPU µs/chunk (paced) | marginal µs/chunk | TTFT p50 ms | added TTFT p50 ms | most streams without a stall |\n|---|---|---|---|---|---|---|---|\n")
 	for _, s := range rp.r.Summary {
