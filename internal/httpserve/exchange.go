@@ -362,7 +362,9 @@ func (x *exchange) FlushError() error {
 		}
 		return x.push()
 	}
-	if x.sync {
+	if x.sync || !x.fc.Request.Header.IsHTTP11() {
+		// An HTTP/1.0 client cannot read chunks, and fasthttp streams
+		// only chunked: its answer goes out whole, with its length.
 		return nil
 	}
 	resp := &x.fc.Response

@@ -425,3 +425,24 @@ func TestMultipartBodyAsSent(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTP10Stream: an HTTP/1.0 client of a flushed answer gets it
+// without chunked framing, which it could not read.
+func TestHTTP10Stream(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			addr, _ := start(t, kind, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for i := range 3 {
+					fmt.Fprintf(w, "data: %d\n\n", i)
+					w.(http.Flusher).Flush()
+				}
+			}), Options{})
+			c, br := dial(t, addr)
+			fmt.Fprint(c, "GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+			resp, body := readResponse(t, br, http.MethodGet)
+			if len(resp.TransferEncoding) > 0 || body != "data: 0\n\ndata: 1\n\ndata: 2\n\n" {
+				t.Errorf("Transfer-Encoding %v, body %q: want it unchunked, whole", resp.TransferEncoding, body)
+			}
+		})
+	}
+}
