@@ -35,9 +35,8 @@ type exchange struct {
 	body   *body
 	cancel context.CancelFunc
 
-	header      http.Header
-	wroteHeader bool
-	status      int
+	header http.Header
+	status int // 0 until WriteHeader (a final status) was called
 
 	handed chan struct{} // signalled once (1-buffered)
 	mode   mode
@@ -249,7 +248,7 @@ func (x *exchange) handle() {
 func (x *exchange) finish() {
 	switch x.mode {
 	case buffered:
-		if !x.wroteHeader && !x.abort {
+		if x.status == 0 && !x.abort {
 			x.WriteHeader(http.StatusOK)
 		}
 		x.sniff(x.fc.Response.Body())
@@ -276,7 +275,7 @@ func (x *exchange) Header() http.Header {
 // fasthttp's response here: later changes are not sent, as with
 // net/http.
 func (x *exchange) WriteHeader(code int) {
-	if x.wroteHeader || x.mode != buffered {
+	if x.status != 0 || x.mode != buffered {
 		return
 	}
 	if code < 100 || code > 999 {
@@ -285,7 +284,7 @@ func (x *exchange) WriteHeader(code int) {
 	if code < 200 {
 		return // informational answers are not relayed
 	}
-	x.wroteHeader, x.status = true, code
+	x.status = code
 	rh := &x.fc.Response.Header
 	x.fc.SetStatusCode(code)
 	for k, vs := range x.header {
@@ -318,7 +317,7 @@ func hasToken(vs []string, tok string) bool {
 
 // Write implements http.ResponseWriter.
 func (x *exchange) Write(p []byte) (int, error) {
-	if !x.wroteHeader {
+	if x.status == 0 {
 		x.WriteHeader(http.StatusOK)
 	}
 	switch x.mode {
@@ -350,7 +349,7 @@ func (x *exchange) Flush() { _ = x.FlushError() }
 // FlushError is what http.ResponseController.Flush calls: it sends what
 // was written so far and reports a client that is gone.
 func (x *exchange) FlushError() error {
-	if !x.wroteHeader {
+	if x.status == 0 {
 		x.WriteHeader(http.StatusOK)
 	}
 	switch x.mode {

@@ -2,17 +2,19 @@ package httpserve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/outcrop/outcrop/internal/openai"
 )
 
 // fastServer serves an http.Handler on fasthttp's HTTP/1.1 server.
@@ -167,11 +169,11 @@ func (f *fastServer) serveError(fc *fasthttp.RequestCtx, err error) {
 
 // badRequest answers in OpenAI's error envelope, before any handler.
 func badRequest(fc *fasthttp.RequestCtx, status int, msg string) {
-	body := fmt.Appendf(nil, `{"error":{"message":%s,"type":"invalid_request_error","param":null,"code":null}}`+"\n", strconv.Quote(msg))
+	body, _ := json.Marshal(&openai.Error{Status: status, Type: openai.TypeInvalidRequest, Message: msg}) // cannot fail
 	fc.Response.Reset()
 	fc.SetStatusCode(status)
 	fc.SetContentType("application/json")
-	fc.SetBody(body)
+	fc.SetBody(append(body, '\n'))
 	fc.SetConnectionClose()
 }
 

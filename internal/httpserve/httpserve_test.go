@@ -265,6 +265,7 @@ func TestMalformedRequests(t *testing.T) {
 		status int
 	}{
 		{"GARBAGE\r\n\r\n", http.StatusBadRequest},
+		{"GET /%zz\xff HTTP/1.1\r\nHost: x\r\n\r\n", http.StatusBadRequest},
 		{"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 8000) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge},
 	} {
 		c, br := dial(t, addr)
