@@ -65,14 +65,9 @@ func (c *insertCache) get(ctx context.Context, db *DB, n int) *cachedInsert {
 		c.mu.Unlock()
 		return nil
 	}
-	c.clock++
-	for _, e := range c.entries {
-		if e.rows == n {
-			e.used = c.clock
-			e.refs++
-			c.mu.Unlock()
-			return e
-		}
+	if e := c.takeLocked(n); e != nil {
+		c.mu.Unlock()
+		return e
 	}
 	worth := n == maxRowsPerInsert || n == c.lastMiss
 	c.lastMiss = n
@@ -87,6 +82,20 @@ func (c *insertCache) get(ctx context.Context, db *DB, n int) *cachedInsert {
 	return c.add(n, stmt)
 }
 
+// takeLocked returns the entry of n rows with a reference taken, marked
+// used now, or nil. The caller holds c.mu.
+func (c *insertCache) takeLocked(n int) *cachedInsert {
+	c.clock++
+	for _, e := range c.entries {
+		if e.rows == n {
+			e.used = c.clock
+			e.refs++
+			return e
+		}
+	}
+	return nil
+}
+
 // add caches stmt, the INSERT of n rows, and returns its entry with a
 // reference taken; when another call cached n meanwhile, it closes stmt
 // and returns that call's entry.
@@ -97,15 +106,10 @@ func (c *insertCache) add(n int, stmt *sql.Stmt) *cachedInsert {
 		_ = stmt.Close()
 		return nil
 	}
-	c.clock++
-	for _, e := range c.entries {
-		if e.rows == n {
-			e.used = c.clock
-			e.refs++
-			c.mu.Unlock()
-			_ = stmt.Close()
-			return e
-		}
+	if e := c.takeLocked(n); e != nil {
+		c.mu.Unlock()
+		_ = stmt.Close()
+		return e
 	}
 	var unused *sql.Stmt
 	if len(c.entries) == maxCachedInserts {
