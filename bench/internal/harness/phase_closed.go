@@ -80,7 +80,7 @@ func (h *harness) closedWindow(ctx context.Context, t *target, cl closedLoad, ro
 	if grown != nil && res.Requests > 0 {
 		// The counters span the profile's whole seconds, the window its
 		// measured part: per request at the window's rate.
-		n := res.Rate() * float64(max(1, int(h.plan.Window/time.Second)))
+		n := res.Rate() * float64(h.profileSeconds())
 		allocs = &Allocs{ObjectsPerRequest: float64(grown.Mallocs) / n, BytesPerRequest: float64(grown.Bytes) / n}
 	}
 	return Window{

@@ -41,9 +41,9 @@ func (h *harness) streamPhase(ctx context.Context) {
 		sp.HoldRSS = peak
 		h.progress("streams %-30s hold %5d: RSS %6.1f MiB  %s", t.name, h.plan.Hold, mib(peak.RSSKiB), rungNote(sp.Hold))
 	}
-	climbing := ts
+	climbing := slices.Clone(ts) // in the catalogue's order
 	for i, n := range h.plan.Ladder {
-		var next []*target
+		failed := map[*target]bool{}
 		for j := range climbing {
 			if ctx.Err() != nil {
 				break
@@ -62,16 +62,11 @@ func (h *harness) streamPhase(ctx context.Context) {
 			h.progress("streams %-30s %5d open: %s", t.name, n, rungNote(r))
 			if r.Pass {
 				sp.MaxStreams = n
-				next = append(next, t)
+			} else {
+				failed[t] = true
 			}
 		}
-		// Keep the catalogue's order for the next rung's reversal.
-		climbing = climbing[:0:0]
-		for _, t := range ts {
-			if slices.Contains(next, t) {
-				climbing = append(climbing, t)
-			}
-		}
+		climbing = slices.DeleteFunc(climbing, func(t *target) bool { return failed[t] })
 	}
 	for _, t := range ts {
 		if ctx.Err() != nil {

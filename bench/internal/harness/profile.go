@@ -29,7 +29,7 @@ func (h *harness) captureProfiles(ctx context.Context, t *target, cl closedLoad)
 	if h.opts.Profile == "" || t.pprof == "" {
 		return func() *memGrowth { return nil }
 	}
-	secs := max(1, int(h.plan.Window/time.Second))
+	secs := h.profileSeconds()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []string
@@ -70,6 +70,10 @@ func (h *harness) captureProfiles(ctx context.Context, t *target, cl closedLoad)
 	}
 }
 
+// profileSeconds is how long a window's profiles and counters span: the
+// window, in whole seconds (pprof's ?seconds=), at least one.
+func (h *harness) profileSeconds() int { return max(1, int(h.plan.Window/time.Second)) }
+
 // memGrowth is the growth of the Go runtime's allocation counters
 // (MemStats.Mallocs and TotalAlloc) over a span.
 type memGrowth struct{ Mallocs, Bytes uint64 }
@@ -77,19 +81,12 @@ type memGrowth struct{ Mallocs, Bytes uint64 }
 // readMemCounters reads MemStats.Mallocs and TotalAlloc from the text
 // heap profile (?debug=1), which ends with the process's MemStats.
 func readMemCounters(ctx context.Context, addr string) (memGrowth, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/allocs?debug=1", nil)
+	body, err := getPprof(ctx, "http://"+addr+"/debug/pprof/allocs?debug=1")
 	if err != nil {
 		return memGrowth{}, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return memGrowth{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return memGrowth{}, fmt.Errorf("%s", resp.Status)
-	}
-	return parseMemCounters(resp.Body)
+	defer body.Close()
+	return parseMemCounters(body)
 }
 
 // parseMemCounters finds the "# Mallocs = N" and "# TotalAlloc = N"
@@ -131,26 +128,36 @@ func parseMemCounters(r io.Reader) (memGrowth, error) {
 
 // fetchProfile writes what url answers to path.
 func fetchProfile(ctx context.Context, url, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	body, err := getPprof(ctx, url)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("%s: %s", resp.Status, b)
-	}
+	defer body.Close()
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
+	if _, err := io.Copy(f, body); err != nil {
 		_ = f.Close()
 		return err
 	}
 	return f.Close()
+}
+
+// getPprof GETs one of the profiler's URLs and returns the body of a 200.
+func getPprof(ctx context.Context, url string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	return resp.Body, nil
 }

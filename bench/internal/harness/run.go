@@ -173,20 +173,24 @@ func (h *harness) pickTargets(ctx context.Context) error {
 			h.res.Notes = append(h.res.Notes, fmt.Sprintf("%s skipped: Redis at %s: %v", t.name, h.opts.RedisURL, redisErr))
 			continue
 		}
-		h.targets = append(h.targets, t)
-		h.res.Targets = append(h.res.Targets, TargetInfo{Name: t.name, Kind: string(t.kind), Baseline: t.baseline(), About: t.desc})
+		h.addTarget(t)
 		if h.opts.Before != "" && t.kind == kindGateway {
 			twin := *t
 			twin.name, twin.bin = t.name+beforeSuffix, h.opts.Before
 			twin.desc = t.desc + " — the -before binary"
-			h.targets = append(h.targets, &twin)
-			h.res.Targets = append(h.res.Targets, TargetInfo{Name: twin.name, Kind: string(twin.kind), Baseline: twin.baseline(), About: twin.desc})
+			h.addTarget(&twin)
 		}
 	}
 	if len(h.targets) == 0 {
 		return errors.New("no target to run")
 	}
 	return nil
+}
+
+// addTarget puts t in the run and in the results.
+func (h *harness) addTarget(t *target) {
+	h.targets = append(h.targets, t)
+	h.res.Targets = append(h.res.Targets, TargetInfo{Name: t.name, Kind: string(t.kind), Baseline: t.baseline(), About: t.desc})
 }
 
 // startAll starts the upstream and every target, then reads their idle
