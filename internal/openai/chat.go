@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 )
 
 // ChatCompletionRequest is the body of POST /v1/chat/completions.
@@ -175,8 +176,8 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 		*c = Content{}
 		return nil
 	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*c = Content{Text: s, Kind: ContentString}
@@ -190,6 +191,32 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return &json.UnmarshalTypeError{Value: jsonKind(b), Type: contentType}
+}
+
+// unquote reads the JSON string b: a string without escapes, control
+// characters or invalid UTF-8 is its bytes between the quotes, without
+// a second decoder's pass over it.
+func unquote(b []byte) (string, error) {
+	if plainString(b) {
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
+// plainString reports whether b is a JSON string that needs no decoding.
+func plainString(b []byte) bool {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return false
+	}
+	in := b[1 : len(b)-1]
+	for _, c := range in {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(in)
 }
 
 // MarshalJSON writes the form the content was read in.
@@ -248,8 +275,8 @@ func (s *Stop) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		v, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		s.Values = []string{v}

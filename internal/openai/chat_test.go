@@ -249,3 +249,32 @@ func TestToolChoiceWrongType(t *testing.T) {
 		}
 	}
 }
+
+// TestUnquote checks the fast path of string values against
+// encoding/json: a string is read alike whether or not it has escapes,
+// and a string encoding/json rejects is rejected.
+func TestUnquote(t *testing.T) {
+	tests := []string{
+		`""`, `"plain"`, `"héllo ✓"`, `"tab\there"`, `"quote \" inside"`, `"\u00e9"`,
+		`"back\\slash"`, `"\ud83d\ude00"`, "\"raw\ttab\"", "\"raw\nnewline\"",
+		"\"bad \xff utf8\"", `"unterminated`, `"`, `"a"b"`,
+	}
+	for _, in := range tests {
+		got, err := unquote([]byte(in))
+		var want string
+		wantErr := json.Unmarshal([]byte(in), &want)
+		if (err != nil) != (wantErr != nil) || got != want {
+			t.Errorf("unquote(%q) = %q, %v; encoding/json: %q, %v", in, got, err, want, wantErr)
+		}
+	}
+	for _, in := range []string{`"plain"`, `"héllo"`} {
+		if !plainString([]byte(in)) {
+			t.Errorf("plainString(%q) = false, want the fast path", in)
+		}
+	}
+	for _, in := range []string{`"a\nb"`, "\"a\tb\"", "\"\xff\"", `"a"b"`, `"`} {
+		if plainString([]byte(in)) {
+			t.Errorf("plainString(%q) = true, want encoding/json to read it", in)
+		}
+	}
+}

@@ -70,8 +70,8 @@ func (p *Prompt) UnmarshalJSON(b []byte) error {
 		p.Set = false
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		p.Strings = []string{s}

@@ -152,16 +152,27 @@ func DecodeEmbeddingRequest(body []byte) (*EmbeddingRequest, error) {
 // checkDuplicateKeys rejects a body with a top-level key given twice.
 // encoding/json keeps the last value while the relay path splices the
 // first, so `{"model":"a","model":"b"}` could otherwise route by one model
-// and reach the upstream with the other.
+// and reach the upstream with the other. A key written with escapes
+// (`"mod\u0065l"`) is compared unescaped, as encoding/json reads it.
+//
+// The keys are compared as slices of body: the first 32 in a list, the
+// rest in a map, so that a usual body costs no allocation.
 func checkDuplicateKeys(body []byte) error {
-	var keys []string
+	var small [32][]byte
+	keys := small[:0]
 	var seen map[string]struct{}
-	var dup string
+	var dup []byte
 	err := jsonx.Members(body, func(m jsonx.Member) bool {
-		k := string(m.Key)
-		if seen == nil && len(keys) < 32 {
+		k := m.Key
+		if bytes.IndexByte(k, '\\') >= 0 {
+			var s string
+			if json.Unmarshal(body[m.Start:m.Start+len(k)+2], &s) == nil {
+				k = []byte(s)
+			}
+		}
+		if seen == nil && len(keys) < len(small) {
 			for _, prev := range keys {
-				if prev == k {
+				if bytes.Equal(prev, k) {
 					dup = k
 					return false
 				}
@@ -172,21 +183,21 @@ func checkDuplicateKeys(body []byte) error {
 		if seen == nil {
 			seen = make(map[string]struct{}, 2*len(keys))
 			for _, prev := range keys {
-				seen[prev] = struct{}{}
+				seen[string(prev)] = struct{}{}
 			}
 		}
-		if _, ok := seen[k]; ok {
+		if _, ok := seen[string(k)]; ok {
 			dup = k
 			return false
 		}
-		seen[k] = struct{}{}
+		seen[string(k)] = struct{}{}
 		return true
 	})
 	if err != nil {
 		return Errorf("", "We could not parse the JSON body of your request.")
 	}
-	if dup != "" {
-		return Errorf(dup, "Duplicate key '%s' in the request body.", dup)
+	if dup != nil {
+		return Errorf(string(dup), "Duplicate key '%s' in the request body.", dup)
 	}
 	return nil
 }

@@ -149,6 +149,10 @@ func TestDecodeDuplicateKeys(t *testing.T) {
 		{"many keys", func(v string) string { return `{` + manyKeys + v[1:] }, ""},
 		{"many keys then model", func(v string) string { return `{` + manyKeys + `"model":"z",` + v[1:] }, "model"},
 		{"many keys then x39", func(v string) string { return `{` + manyKeys + `"x39":0,` + v[1:] }, "x39"},
+		{"model escaped", func(v string) string { return `{"mod\u0065l":"other",` + v[1:] }, "model"},
+		{"escaped key twice", func(v string) string { return `{"a\nb":1,"a\u000ab":2,` + v[1:] }, "a\nb"},
+		{"many keys then model escaped", func(v string) string { return `{` + manyKeys + `"\u006dodel":"z",` + v[1:] }, "model"},
+		{"escapes that differ", func(v string) string { return `{"a\nb":1,"a\tb":2,` + v[1:] }, ""},
 	}
 	for _, ep := range endpoints {
 		for _, tt := range tests {

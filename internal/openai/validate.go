@@ -24,7 +24,7 @@ func (r *ChatCompletionRequest) Validate() error {
 		return Errorf("messages", "'messages' must contain at least one message.")
 	}
 	for i := range r.Messages {
-		if err := r.Messages[i].validate(indexed("messages", i)); err != nil {
+		if err := r.Messages[i].validate(path{name: "messages", i: i}); err != nil {
 			return err
 		}
 	}
@@ -50,17 +50,17 @@ func (r *ChatCompletionRequest) Validate() error {
 		return Errorf("top_logprobs", "Invalid 'top_logprobs': integer must be between 0 and 20, got %d.", *r.TopLogprobs)
 	}
 	for i, t := range r.Tools {
-		p := indexed("tools", i)
+		p := path{name: "tools", i: i}
 		switch t.Type {
 		case "function":
 			if t.Function == nil || t.Function.Name == "" {
-				return Errorf(p+".function.name", "Missing required parameter: '%s.function.name'.", p)
+				return Errorf(p.String()+".function.name", "Missing required parameter: '%s.function.name'.", p)
 			}
 		case "custom":
 		case "":
-			return Errorf(p+".type", "Missing required parameter: '%s.type'.", p)
+			return Errorf(p.String()+".type", "Missing required parameter: '%s.type'.", p)
 		default:
-			return Errorf(p+".type", "Invalid value: '%s'. Supported values are: 'function' and 'custom'.", t.Type)
+			return Errorf(p.String()+".type", "Invalid value: '%s'. Supported values are: 'function' and 'custom'.", t.Type)
 		}
 	}
 	if c := r.ToolChoice; c != nil {
@@ -83,19 +83,33 @@ func (r *ChatCompletionRequest) Validate() error {
 	return nil
 }
 
-// indexed is name[i], the parameter path of an element (without fmt:
-// it is built for every element of every request).
-func indexed(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }
+// path is the parameter path of an element, name[i] or name[i]sub[j].
+// It is spelt out only when an error names it, not for every element of
+// every request.
+type path struct {
+	name string
+	i    int
+	sub  string // "": the path is name[i]
+	j    int
+}
 
-func (m *Message) validate(p string) error {
+func (p path) String() string {
+	s := p.name + "[" + strconv.Itoa(p.i) + "]"
+	if p.sub != "" {
+		s += p.sub + "[" + strconv.Itoa(p.j) + "]"
+	}
+	return s
+}
+
+func (m *Message) validate(p path) error {
 	switch m.Role {
 	case RoleSystem, RoleDeveloper, RoleUser:
 		if m.Content.Kind == ContentNull {
-			return Errorf(p+".content", "Missing required parameter: '%s.content'.", p)
+			return Errorf(p.String()+".content", "Missing required parameter: '%s.content'.", p)
 		}
 	case RoleAssistant:
 		if m.Content.Kind == ContentNull && len(m.ToolCalls) == 0 && m.Refusal == nil {
-			return Errorf(p+".content", "Invalid '%s': an assistant message needs 'content' or 'tool_calls'.", p)
+			return Errorf(p.String()+".content", "Invalid '%s': an assistant message needs 'content' or 'tool_calls'.", p)
 		}
 		for j, tc := range m.ToolCalls {
 			if tc.ID == "" {
@@ -104,20 +118,20 @@ func (m *Message) validate(p string) error {
 		}
 	case RoleTool:
 		if m.ToolCallID == "" {
-			return Errorf(p+".tool_call_id", "Missing required parameter: '%s.tool_call_id'.", p)
+			return Errorf(p.String()+".tool_call_id", "Missing required parameter: '%s.tool_call_id'.", p)
 		}
 	case RoleFunction:
 		if m.Name == "" {
-			return Errorf(p+".name", "Missing required parameter: '%s.name'.", p)
+			return Errorf(p.String()+".name", "Missing required parameter: '%s.name'.", p)
 		}
 	case "":
-		return Errorf(p+".role", "Missing required parameter: '%s.role'.", p)
+		return Errorf(p.String()+".role", "Missing required parameter: '%s.role'.", p)
 	default:
-		return Errorf(p+".role", "Invalid value: '%s'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.", m.Role)
+		return Errorf(p.String()+".role", "Invalid value: '%s'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.", m.Role)
 	}
 	if m.Content.Kind == ContentParts {
 		for j, part := range m.Content.Parts {
-			if err := part.validate(indexed(p+".content", j)); err != nil {
+			if err := part.validate(path{name: p.name, i: p.i, sub: ".content", j: j}); err != nil {
 				return err
 			}
 		}
@@ -125,26 +139,26 @@ func (m *Message) validate(p string) error {
 	return nil
 }
 
-func (c *ContentPart) validate(p string) error {
+func (c *ContentPart) validate(p path) error {
 	switch c.Type {
 	case "text":
 	case "image_url":
 		if c.ImageURL == nil || c.ImageURL.URL == "" {
-			return Errorf(p+".image_url.url", "Missing required parameter: '%s.image_url.url'.", p)
+			return Errorf(p.String()+".image_url.url", "Missing required parameter: '%s.image_url.url'.", p)
 		}
 	case "input_audio":
 		if c.InputAudio == nil {
-			return Errorf(p+".input_audio", "Missing required parameter: '%s.input_audio'.", p)
+			return Errorf(p.String()+".input_audio", "Missing required parameter: '%s.input_audio'.", p)
 		}
 	case "file":
 		if c.File == nil {
-			return Errorf(p+".file", "Missing required parameter: '%s.file'.", p)
+			return Errorf(p.String()+".file", "Missing required parameter: '%s.file'.", p)
 		}
 	case "refusal":
 	case "":
-		return Errorf(p+".type", "Missing required parameter: '%s.type'.", p)
+		return Errorf(p.String()+".type", "Missing required parameter: '%s.type'.", p)
 	default:
-		return Errorf(p+".type", "Invalid value: '%s'. Supported values are: 'text', 'image_url', 'input_audio', 'file' and 'refusal'.", c.Type)
+		return Errorf(p.String()+".type", "Invalid value: '%s'. Supported values are: 'text', 'image_url', 'input_audio', 'file' and 'refusal'.", c.Type)
 	}
 	return nil
 }
