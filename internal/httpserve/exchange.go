@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"runtime/debug"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/outcrop/outcrop/internal/fasthdr"
 )
 
 // exchange is one request: the http.Request given to the handler and the
@@ -100,7 +101,6 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
-		Header:     make(http.Header, h.Len()),
 		Host:       string(h.Host()),
 		RemoteAddr: fc.RemoteAddr().String(),
 		RequestURI: uri,
@@ -108,14 +108,11 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 	if !h.IsHTTP11() {
 		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
 	}
+	var fields fasthdr.Fields
 	for k, v := range h.All() {
-		key := textproto.CanonicalMIMEHeaderKey(string(k))
-		switch key {
-		case "Host", "Transfer-Encoding":
-			continue
-		}
-		r.Header[key] = append(r.Header[key], string(v))
+		fields.Add(k, v)
 	}
+	r.Header = fields.Header("Host", "Transfer-Encoding")
 	x := &exchange{f: f, fc: fc, cancel: cancel, handed: make(chan struct{}, 1)}
 	switch b := fc.Request.Body(); {
 	case tooLarge != nil:

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/outcrop/outcrop/internal/fasthdr"
 )
 
 // Fast is an http.RoundTripper that sends HTTP/1.1 requests through
@@ -171,15 +173,14 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 		Status:     strconv.Itoa(status) + " " + http.StatusText(status),
 		StatusCode: status,
 		Proto:      "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:  make(http.Header, fresp.Header.Len()),
 		Request: req,
 	}
+	var fields fasthdr.Fields
 	for k, v := range fresp.Header.All() {
-		resp.Header.Add(string(k), string(v))
+		fields.Add(k, v)
 	}
 	// The framing: fasthttp counts the special headers itself.
-	resp.Header.Del("Content-Length")
-	resp.Header.Del("Transfer-Encoding")
+	resp.Header = fields.Header("Content-Length", "Transfer-Encoding")
 	body := &streamBody{
 		br: br, cancelled: &cancelled, ctx: ctx, keep: !fresp.Header.ConnectionClose(),
 		interrupt: func() { _ = conn.Close() },
