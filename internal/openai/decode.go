@@ -53,6 +53,12 @@ func decode(body []byte, v any) error {
 	if t := bytes.TrimSpace(body); t[0] != '{' {
 		return Errorf("", "We could not parse the JSON body of your request: expected a JSON object, got %s.", jsonKind(t))
 	}
+	if fd, ok := v.(fastDecoder); ok {
+		if fd.decodeFast(body) {
+			return nil
+		}
+		fd.reset()
+	}
 	err := json.Unmarshal(body, v)
 	if err == nil {
 		return checkDuplicateKeys(body)
@@ -70,6 +76,13 @@ func decode(body []byte, v any) error {
 		return Errorf(field, "Invalid type for '%s': expected %s, but got %s.", field, typeName(te.Type), te.Value)
 	}
 	return Errorf("", "Invalid request body: %s.", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// fastDecoder is a request with a decoder of its own for the usual
+// bodies (decodeFast), which reset undoes when it gave up midway.
+type fastDecoder interface {
+	decodeFast(body []byte) bool
+	reset()
 }
 
 // typeName describes a Go type in the API's terms.
