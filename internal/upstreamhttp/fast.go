@@ -44,7 +44,9 @@ import (
 type Fast struct {
 	// Fallback sends what Fast does not: requests through a proxy.
 	Fallback http.RoundTripper
-	// Proxy says which proxy a request goes through; nil means none.
+	// Proxy says which proxy a request goes through; nil means none. It
+	// is asked once per scheme and host, the first request's, as
+	// http.ProxyFromEnvironment's answer depends on nothing else.
 	Proxy func(*http.Request) (*neturl.URL, error)
 	// TLS is the TLS configuration of https hosts; nil: TLS 1.2 or newer
 	// with the system roots.
@@ -60,7 +62,17 @@ type Fast struct {
 	DialTimeout time.Duration
 
 	mu    sync.RWMutex
-	hosts map[string]*fasthttp.HostClient
+	hosts map[hostKey]*upstream
+}
+
+// hostKey names an upstream without building a string per request.
+type hostKey struct{ scheme, host string }
+
+// upstream is one scheme and host: its connection pool, and whether its
+// requests go through a proxy (and so through Fallback).
+type upstream struct {
+	hc      *fasthttp.HostClient
+	proxied bool
 }
 
 // Errors of a response Fast cannot relay.
@@ -77,10 +89,9 @@ func (f *Fast) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, fmt.Errorf("%w %q", errUnsupportedScheme, req.URL.Scheme)
 	}
-	if f.Proxy != nil && f.Fallback != nil {
-		if p, err := f.Proxy(req); err != nil || p != nil {
-			return f.Fallback.RoundTrip(req)
-		}
+	up := f.upstream(req)
+	if up.proxied {
+		return f.Fallback.RoundTrip(req)
 	}
 	ctx := req.Context()
 	if err := ctx.Err(); err != nil {
@@ -92,7 +103,7 @@ func (f *Fast) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := toFastRequest(req, freq); err != nil {
 		return nil, err
 	}
-	hc := f.host(req.URL)
+	hc := up.hc
 	for attempt := 0; ; attempt++ {
 		resp, retry, err := f.send(ctx, hc, freq, req)
 		if err == nil || !retry || attempt > 0 {
@@ -225,22 +236,30 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 	return resp, false, nil
 }
 
-// host returns the pool of u's scheme and host, made on first use.
-func (f *Fast) host(u *neturl.URL) *fasthttp.HostClient {
-	key := u.Scheme + "://" + u.Host
+// upstream returns the pool of req's scheme and host, and whether it
+// goes through a proxy, made on the first request.
+func (f *Fast) upstream(req *http.Request) *upstream {
+	u := req.URL
+	key := hostKey{u.Scheme, u.Host}
 	f.mu.RLock()
-	hc := f.hosts[key]
+	up := f.hosts[key]
 	f.mu.RUnlock()
-	if hc != nil {
-		return hc
+	if up != nil {
+		return up
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if hc = f.hosts[key]; hc != nil {
-		return hc
+	if up = f.hosts[key]; up != nil {
+		return up
 	}
 	if f.hosts == nil {
-		f.hosts = map[string]*fasthttp.HostClient{}
+		f.hosts = map[hostKey]*upstream{}
+	}
+	up = &upstream{}
+	if f.Proxy != nil && f.Fallback != nil {
+		// An error goes to Fallback too, whose own Proxy reports it.
+		p, err := f.Proxy(req)
+		up.proxied = err != nil || p != nil
 	}
 	tlsConf := f.TLS
 	if tlsConf == nil {
@@ -251,7 +270,7 @@ func (f *Fast) host(u *neturl.URL) *fasthttp.HostClient {
 		tlsConf.ServerName = u.Hostname()
 	}
 	dialer := &net.Dialer{Timeout: f.DialTimeout, KeepAlive: 30 * time.Second}
-	hc = &fasthttp.HostClient{
+	up.hc = &fasthttp.HostClient{
 		Addr:                          hostPort(u),
 		IsTLS:                         u.Scheme == "https",
 		TLSConfig:                     tlsConf,
@@ -269,16 +288,16 @@ func (f *Fast) host(u *neturl.URL) *fasthttp.HostClient {
 			return &trackedConn{Conn: c}, nil
 		},
 	}
-	f.hosts[key] = hc
-	return hc
+	f.hosts[key] = up
+	return up
 }
 
 // CloseIdleConnections closes the pooled connections not in use.
 func (f *Fast) CloseIdleConnections() {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	for _, hc := range f.hosts {
-		hc.CloseIdleConnections()
+	for _, up := range f.hosts {
+		up.hc.CloseIdleConnections()
 	}
 	if c, ok := f.Fallback.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
@@ -308,8 +327,7 @@ func toFastRequest(req *http.Request, freq *fasthttp.Request) error {
 	}
 	freq.Header.SetHost(host)
 	for k, vs := range req.Header {
-		switch strings.ToLower(k) {
-		case "host", "content-length", "connection", "transfer-encoding":
+		if framing(k) {
 			continue // set from the request itself
 		}
 		for _, v := range vs {
@@ -327,6 +345,17 @@ func toFastRequest(req *http.Request, freq *fasthttp.Request) error {
 		return fmt.Errorf("upstreamhttp: ContentLength=%d with Body length %d", req.ContentLength, len(freq.Body()))
 	}
 	return nil
+}
+
+// framing reports whether k names a header toFastRequest sets from the
+// request itself (without strings.ToLower's copy of every name).
+func framing(k string) bool {
+	for _, f := range [...]string{"Host", "Content-Length", "Connection", "Transfer-Encoding"} {
+		if len(k) == len(f) && strings.EqualFold(k, f) {
+			return true
+		}
+	}
+	return false
 }
 
 func closeBody(req *http.Request) {
