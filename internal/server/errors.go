@@ -110,8 +110,20 @@ func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 
 var newline = []byte("\n")
 
+// jsonAppender is a response with a JSON writer of its own (see
+// openai.ChatCompletionResponse.AppendJSON).
+type jsonAppender interface {
+	AppendJSON(dst []byte) ([]byte, bool)
+}
+
 // writeJSON marshals v and writes it with status 200.
 func writeJSON(w http.ResponseWriter, v any) error {
+	if a, ok := v.(jsonAppender); ok {
+		if b, ok := a.AppendJSON(make([]byte, 0, 1024)); ok {
+			writeJSONBytes(w, http.StatusOK, b)
+			return nil
+		}
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode response: %w", err)

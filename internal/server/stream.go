@@ -31,6 +31,7 @@ func relay[T chunk](w http.ResponseWriter, r *http.Request, st provider.Stream[T
 	sc := middleware.ScopeFrom(r.Context())
 	out := sse.NewWriter(w, heartbeat)
 	defer out.Stop()
+	var buf []byte // a translated chunk's JSON, reused for the next
 	for {
 		c, err := st.Recv()
 		if errors.Is(err, io.EOF) {
@@ -39,7 +40,7 @@ func relay[T chunk](w http.ResponseWriter, r *http.Request, st provider.Stream[T
 		if err != nil {
 			return streamFailure(r.Context(), sc, out, err)
 		}
-		data, usage, skip, err := encodeChunk(c, includeUsage)
+		data, usage, skip, err := encodeChunk(c, includeUsage, &buf)
 		if err != nil {
 			return streamFailure(r.Context(), sc, out, err)
 		}
@@ -65,8 +66,10 @@ func relay[T chunk](w http.ResponseWriter, r *http.Request, st provider.Stream[T
 
 // encodeChunk returns the bytes to send for c, its usage if any, and
 // whether to skip it: the trailing usage chunk is sent only when the client
-// asked for it, and so is the `"usage":null` member of relayed chunks.
-func encodeChunk[T chunk](c T, includeUsage bool) (data []byte, usage *openai.Usage, skip bool, err error) {
+// asked for it, and so is the `"usage":null` member of relayed chunks. A
+// translated chat chunk is written into *buf, which the data then shares
+// until the next call.
+func encodeChunk[T chunk](c T, includeUsage bool, buf *[]byte) (data []byte, usage *openai.Usage, skip bool, err error) {
 	var raw []byte
 	var usageOnly bool
 	switch c := any(c).(type) {
@@ -79,6 +82,12 @@ func encodeChunk[T chunk](c T, includeUsage bool) (data []byte, usage *openai.Us
 		return nil, usage, true, nil
 	}
 	if raw == nil {
+		if cc, ok := any(c).(*openai.ChatCompletionChunk); ok {
+			if b, ok := cc.AppendJSON((*buf)[:0]); ok {
+				*buf = b
+				return b, usage, false, nil
+			}
+		}
 		data, err = json.Marshal(c)
 		return data, usage, false, err
 	}
