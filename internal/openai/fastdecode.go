@@ -2,19 +2,20 @@ package openai
 
 import (
 	"strconv"
-	"unsafe"
+
+	"github.com/outcrop/outcrop/internal/jsonx"
 )
 
 // decodeFast reads the chat completion bodies most clients send — text
 // messages and the usual sampling parameters — without reflection, into
 // what json.Unmarshal would make of them. It gives up, and the caller
 // decodes with encoding/json, at anything outside that subset: another
-// field, a string with escapes, a null, a number in another form, a key
-// given twice. Giving up is never an answer: the error messages, and
+// field, a key or a role with escapes, a null, a number in another form,
+// a key given twice. Giving up is never an answer: the error messages, and
 // every shape it does not know, stay encoding/json's. body is valid
 // UTF-8 (decode checks it first). FuzzDecodeFast compares the two.
 func (r *ChatCompletionRequest) decodeFast(body []byte) bool {
-	s := fastScanner{b: body}
+	s := fastScanner{jsonx.Scanner{B: body}}
 	var seen uint32
 	var nums *chatNumbers // the pointer fields' values, allocated once
 	num := func() *chatNumbers {
@@ -23,7 +24,7 @@ func (r *ChatCompletionRequest) decodeFast(body []byte) bool {
 		}
 		return nums
 	}
-	ok := s.object(func(key []byte) bool {
+	ok := s.Object(func(key []byte) bool {
 		bit, known := chatFields[string(key)]
 		if !known || seen&bit != 0 {
 			return false
@@ -41,19 +42,19 @@ func (r *ChatCompletionRequest) decodeFast(body []byte) bool {
 		case "messages":
 			return s.messages(&r.Messages)
 		case "stream":
-			v, ok := s.boolean()
+			v, ok := s.Bool()
 			r.Stream = v
 			return ok
 		case "stream_options":
 			o := new(StreamOptions)
 			r.StreamOptions = o
 			var once bool
-			return s.object(func(key []byte) bool {
+			return s.Object(func(key []byte) bool {
 				if string(key) != "include_usage" || once {
 					return false
 				}
 				once = true
-				v, ok := s.boolean()
+				v, ok := s.Bool()
 				o.IncludeUsage = v
 				return ok
 			})
@@ -72,7 +73,7 @@ func (r *ChatCompletionRequest) decodeFast(body []byte) bool {
 		case "seed":
 			n := num()
 			r.Seed = &n.seed
-			v, ok := s.integerBits(64)
+			v, ok := s.Int(64)
 			n.seed = v
 			return ok
 		case "temperature":
@@ -94,7 +95,7 @@ func (r *ChatCompletionRequest) decodeFast(body []byte) bool {
 		}
 		return false
 	})
-	return ok && s.end()
+	return ok && s.End()
 }
 
 func (r *ChatCompletionRequest) reset() { *r = ChatCompletionRequest{} }
@@ -117,132 +118,16 @@ type chatNumbers struct {
 	presencePenalty, frequencyPenalty float64
 }
 
-// fastScanner reads JSON for decodeFast; every method reports false for
-// what it does not read, and the scan is then abandoned.
-type fastScanner struct {
-	b []byte
-	i int
-}
+// fastScanner is jsonx.Scanner with the readers of a request's parts.
+type fastScanner struct{ jsonx.Scanner }
 
-func (s *fastScanner) space() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// end reports whether only whitespace is left.
-func (s *fastScanner) end() bool {
-	s.space()
-	return s.i == len(s.b)
-}
-
-// object reads an object, calling member after each key and its colon;
-// member reads the value.
-func (s *fastScanner) object(member func(key []byte) bool) bool {
-	s.space()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return false
-	}
-	s.i++
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		return true
-	}
-	for {
-		key, ok := s.raw()
-		if !ok {
-			return false
-		}
-		s.space()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return false
-		}
-		s.i++
-		if !member(key) {
-			return false
-		}
-		s.space()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// array reads an array, calling elem for each element.
-func (s *fastScanner) array(elem func() bool) bool {
-	s.space()
-	if s.i >= len(s.b) || s.b[s.i] != '[' {
-		return false
-	}
-	s.i++
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		return true
-	}
-	for {
-		if !elem() {
-			return false
-		}
-		s.space()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// raw reads a string without escapes or control characters and returns
-// its bytes between the quotes.
-func (s *fastScanner) raw() ([]byte, bool) {
-	s.space()
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return nil, false
-	}
-	start := s.i + 1
-	for j := start; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case c == '"':
-			s.i = j + 1
-			return s.b[start:j], true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-func (s *fastScanner) str() (string, bool) {
-	b, ok := s.raw()
-	return string(b), ok
-}
+// str reads a string, escapes and all.
+func (s *fastScanner) str() (string, bool) { return s.String() }
 
 // role reads a message's role, a constant when it is one of the roles.
+// A role written with escapes is left to encoding/json.
 func (s *fastScanner) role() (string, bool) {
-	b, ok := s.raw()
+	b, ok := s.Raw()
 	switch string(b) {
 	case RoleSystem:
 		return RoleSystem, ok
@@ -258,101 +143,24 @@ func (s *fastScanner) role() (string, bool) {
 	return string(b), ok
 }
 
-func (s *fastScanner) boolean() (bool, bool) {
-	s.space()
-	rest := s.b[s.i:]
-	switch {
-	case len(rest) >= 4 && string(rest[:4]) == "true":
-		s.i += 4
-		return true, true
-	case len(rest) >= 5 && string(rest[:5]) == "false":
-		s.i += 5
-		return false, true
-	}
-	return false, false
-}
-
-// numberBytes reads a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-// and reports whether it is an integer (no fraction or exponent).
-func (s *fastScanner) numberBytes() (b []byte, integer, ok bool) {
-	s.space()
-	start, j := s.i, s.i
-	digits := func() int {
-		k := j
-		for j < len(s.b) && '0' <= s.b[j] && s.b[j] <= '9' {
-			j++
-		}
-		return j - k
-	}
-	if j < len(s.b) && s.b[j] == '-' {
-		j++
-	}
-	switch {
-	case j < len(s.b) && s.b[j] == '0':
-		j++
-	case digits() == 0:
-		return nil, false, false
-	}
-	integer = true
-	if j < len(s.b) && s.b[j] == '.' {
-		j++
-		if digits() == 0 {
-			return nil, false, false
-		}
-		integer = false
-	}
-	if j < len(s.b) && (s.b[j] == 'e' || s.b[j] == 'E') {
-		j++
-		if j < len(s.b) && (s.b[j] == '+' || s.b[j] == '-') {
-			j++
-		}
-		if digits() == 0 {
-			return nil, false, false
-		}
-		integer = false
-	}
-	s.i = j
-	return s.b[start:j], integer, true
-}
-
-// integer reads an integer that fits an int, as encoding/json reads one
-// into an int field.
+// integer reads an integer that fits an int.
 func (s *fastScanner) integer(v *int) bool {
-	n, ok := s.integerBits(strconv.IntSize)
+	n, ok := s.Int(strconv.IntSize)
 	*v = int(n)
 	return ok
 }
 
-// integerBits reads an integer that fits bits bits.
-func (s *fastScanner) integerBits(bits int) (int64, bool) {
-	b, integer, ok := s.numberBytes()
-	if !ok || !integer {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(unsafeString(b), 10, bits)
-	return n, err == nil
-}
-
-// number reads a number into a float64, as encoding/json does.
+// number reads a number into a float64.
 func (s *fastScanner) number(v *float64) bool {
-	b, _, ok := s.numberBytes()
-	if !ok {
-		return false
-	}
-	f, err := strconv.ParseFloat(unsafeString(b), 64)
+	f, ok := s.Float()
 	*v = f
-	return err == nil
+	return ok
 }
-
-// unsafeString is b as a string without a copy, for strconv's parsers:
-// the string is not kept (their errors, which would keep it, are
-// dropped) and b is not changed while it is read.
-func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // messages reads `messages`.
 func (s *fastScanner) messages(out *[]Message) bool {
 	msgs := make([]Message, 0, 4)
-	ok := s.array(func() bool {
+	ok := s.Array(func() bool {
 		msgs = append(msgs, Message{})
 		return s.message(&msgs[len(msgs)-1])
 	})
@@ -364,7 +172,7 @@ func (s *fastScanner) messages(out *[]Message) bool {
 // or tool_call_id.
 func (s *fastScanner) message(m *Message) bool {
 	var seen uint8
-	return s.object(func(key []byte) bool {
+	return s.Object(func(key []byte) bool {
 		var bit uint8
 		switch string(key) {
 		case "role":
@@ -399,25 +207,17 @@ func (s *fastScanner) message(m *Message) bool {
 
 // content reads a string, null, or an array of text parts.
 func (s *fastScanner) content(c *Content) bool {
-	s.space()
-	if s.i >= len(s.b) {
-		return false
-	}
-	switch s.b[s.i] {
+	switch s.Peek() {
 	case '"':
 		v, ok := s.str()
 		*c = Content{Text: v, Kind: ContentString}
 		return ok
 	case 'n':
-		if len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {
-			s.i += 4
-			*c = Content{}
-			return true
-		}
-		return false
+		*c = Content{}
+		return s.Null()
 	case '[':
 		parts := make([]ContentPart, 0, 1)
-		ok := s.array(func() bool {
+		ok := s.Array(func() bool {
 			parts = append(parts, ContentPart{})
 			return s.textPart(&parts[len(parts)-1])
 		})
@@ -430,7 +230,7 @@ func (s *fastScanner) content(c *Content) bool {
 // textPart reads {"type": ..., "text": ...}.
 func (s *fastScanner) textPart(p *ContentPart) bool {
 	var seen uint8
-	return s.object(func(key []byte) bool {
+	return s.Object(func(key []byte) bool {
 		var bit uint8
 		switch string(key) {
 		case "type":

@@ -23,12 +23,13 @@ var fastBodies = []string{
 	`{"model":"m","messages":[{"role":"user","content":"x"}],"temperature":-0.0,"max_tokens":-0,"stream_options":{}}`,
 	`{"messages":[{"content":"no role"}]}`,
 	`{}`,
+	`{"model":"gpt\u00e9","messages":[{"role":"user","content":"line 1\nline 2\t\"quoted\" \\ \/ \b\f\r \ud83d\ude00 \ud800 \udc00x \u00E9"}]}`,
 }
 
 // slowBodies are bodies decodeFast must leave to encoding/json.
 var slowBodies = []string{
-	`{"model":"gpt\u00e9","messages":[]}`,                                       // an escape
-	`{"model":"m","messages":[{"role":"user","content":"a\nb"}]}`,               // an escape in content
+	`{"mod\u0065l":"m","messages":[]}`,                                          // a key with an escape
+	`{"model":"m","messages":[{"role":"us\u0065r","content":"x"}]}`,             // a role with an escape
 	"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\tb\"}]}", // a raw tab: invalid JSON
 	`{"model":"m","messages":[],"tools":[]}`,                                    // another field
 	`{"Model":"m","messages":[]}`,                                               // encoding/json matches any case
