@@ -163,8 +163,11 @@ func (t *StreamTranslator) blockStart(ev Event) ([]*openai.ChatCompletionChunk, 
 // blockDelta maps a text, tool input or reasoning fragment.
 func (t *StreamTranslator) blockDelta(ev Event) ([]*openai.ChatCompletionChunk, error) {
 	var p ContentBlockDeltaEvent
-	if err := decodeEvent(ev, &p); err != nil {
-		return nil, err
+	if !p.decodeFast(ev.Payload) {
+		p = ContentBlockDeltaEvent{}
+		if err := decodeEvent(ev, &p); err != nil {
+			return nil, err
+		}
 	}
 	d := &p.Delta
 	switch {
