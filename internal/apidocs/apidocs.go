@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"sync"
 )
 
 // content holds our own pages and init scripts and the vendored renderers.
@@ -33,7 +34,7 @@ var content embed.FS
 // The pages refer to their assets and to the document by relative URLs, so
 // they also work behind a proxy that mounts the gateway under a path prefix.
 func Register(mux *http.ServeMux) {
-	d := newDocs()
+	d := &docs{}
 	mux.HandleFunc("GET /openapi.json", d.serveSpec)
 	mux.HandleFunc("GET /docs", d.page("pages/docs.html", swaggerCSP))
 	mux.HandleFunc("GET /docs/{$}", redirectToDocs)
@@ -41,8 +42,12 @@ func Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /redoc", d.page("pages/redoc.html", redocCSP))
 }
 
-// docs is the state the handlers share, all computed once in Register.
+// docs is the state the handlers share, computed on the first request
+// for a page, an asset or the document: converting the document and
+// hashing the 3 MB of renderers at start would cost every gateway that
+// never serves its docs their memory.
 type docs struct {
+	once     sync.Once
 	spec     []byte
 	specETag string
 	// etags maps each embedded file's path to its ETag. A path not in it
@@ -50,7 +55,8 @@ type docs struct {
 	etags map[string]string
 }
 
-func newDocs() *docs {
+// load computes the state, once (d.once).
+func (d *docs) load() {
 	spec := Spec()
 	etags := make(map[string]string)
 	err := fs.WalkDir(content, ".", func(name string, e fs.DirEntry, err error) error {
@@ -68,7 +74,7 @@ func newDocs() *docs {
 		// The files are compiled in; failing to read them is a build defect.
 		panic(fmt.Sprintf("apidocs: embedded files: %v", err))
 	}
-	return &docs{spec: spec, specETag: etag(spec), etags: etags}
+	d.spec, d.specETag, d.etags = spec, etag(spec), etags
 }
 
 // etag is a strong validator made from the content, so browsers revalidate

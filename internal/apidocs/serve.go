@@ -39,6 +39,7 @@ const (
 )
 
 func (d *docs) serveSpec(w http.ResponseWriter, r *http.Request) {
+	d.once.Do(d.load)
 	setHeaders(w, "application/json", cacheRevalidate, otherCSP, d.specETag)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(d.spec))
 }
@@ -55,6 +56,7 @@ func (d *docs) serveAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *docs) serveFile(w http.ResponseWriter, r *http.Request, name, cache, csp string) {
+	d.once.Do(d.load)
 	tag, ok := d.etags[name]
 	if !ok {
 		writeNotFound(w)
