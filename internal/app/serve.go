@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -75,6 +76,10 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		defer stop()
 	}
 	logStartup(logger, gw, ln.Addr().String(), path)
+	// What starting took (the AWS SDK's service schemas, the
+	// configuration, the store's migrations) is garbage now: give it back
+	// to the OS once, so that an idle gateway holds only what it uses.
+	debug.FreeOSMemory()
 	return gw.Serve(ctx, ln, logger)
 }
 
