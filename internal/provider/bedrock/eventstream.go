@@ -63,12 +63,19 @@ func (f *frameReader) Read(p []byte) (int, error) {
 // hundred bytes); larger payloads grow it once.
 const initialPayloadBuffer = 1 << 10
 
+// frameReadBuffer is the buffer under the decoder's small reads (the
+// prelude, each header, the payload, the CRC). The body below is
+// buffered already (the connection's reader), so this one only saves
+// calls into it; a few frames' worth is enough, and it is held for every
+// open stream.
+const frameReadBuffer = 1 << 10
+
 func newEventStream(t *transport, cl *call, resp *http.Response) *EventStream {
 	s := &EventStream{
 		t:         t,
 		cl:        cl,
 		body:      resp.Body,
-		rd:        frameReader{r: bufio.NewReaderSize(resp.Body, 8<<10)},
+		rd:        frameReader{r: bufio.NewReaderSize(resp.Body, frameReadBuffer)},
 		dec:       eventstream.NewDecoder(),
 		buf:       make([]byte, 0, initialPayloadBuffer),
 		header:    resp.Header,
