@@ -3,8 +3,12 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/outcrop/outcrop/bench/internal/load"
@@ -32,9 +36,25 @@ func (h *harness) streamPhase(ctx context.Context) {
 		sp := &StreamPhase{Target: t.name}
 		phases[t] = sp
 		var peak Mem
-		sample := func(int) {
+		profiled := false
+		sample := func(open int) {
 			if m, err := procstat.ReadMemory(t.proc.pid()); err == nil && m.RSSKiB > peak.RSSKiB {
 				peak = m
+			}
+			// With -profile, the heap once every stream is open: what
+			// the held streams' memory is made of (the profile, and the
+			// runtime's MemStats, stacks among them, in its text form).
+			if !profiled && open == h.plan.Hold && h.opts.Profile != "" && t.pprof != "" {
+				profiled = true
+				base := filepath.Join(h.opts.Profile, strings.ReplaceAll(t.name, "+", "_")+"-hold")
+				for url, path := range map[string]string{"heap": base + ".heap.pprof", "heap?debug=1": base + ".heap.txt"} {
+					if err := fetchProfile(ctx, "http://"+t.pprof+"/debug/pprof/"+url, path); err != nil {
+						h.progress("streams %-30s heap profile: %v", t.name, err)
+					}
+				}
+				if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", t.proc.pid())); err == nil {
+					_ = os.WriteFile(base+".smaps", b, 0o644)
+				}
 			}
 		}
 		sp.Hold = h.streamRun(ctx, t, h.plan.Hold, h.plan.Held, sample)
