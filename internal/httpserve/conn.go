@@ -54,6 +54,9 @@ type watchConn struct {
 	earlyErr error
 	one      [1]byte
 	closed   sync.Once
+	// remote is the client's address as a string (see remoteAddr); only
+	// the connection's goroutine sets it.
+	remote string
 	// work feeds the connection's worker: the goroutine its handlers run
 	// on, one request after the other, so that the stack a handler grew
 	// serves the next request on the connection too.

@@ -102,7 +102,7 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 		ProtoMajor: 1,
 		ProtoMinor: 1,
 		Host:       string(h.Host()),
-		RemoteAddr: fc.RemoteAddr().String(),
+		RemoteAddr: remoteAddr(fc),
 		RequestURI: uri,
 	}
 	if !h.IsHTTP11() {
@@ -131,6 +131,18 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 		x.conn = wc
 	}
 	return x, nil
+}
+
+// remoteAddr is the client's address as a string, formatted once per
+// watched connection rather than once per request.
+func remoteAddr(fc *fasthttp.RequestCtx) string {
+	if wc, ok := fc.Conn().(*watchConn); ok {
+		if wc.remote == "" {
+			wc.remote = wc.RemoteAddr().String()
+		}
+		return wc.remote
+	}
+	return fc.RemoteAddr().String()
 }
 
 // method returns the usual methods without an allocation.

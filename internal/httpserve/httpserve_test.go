@@ -113,20 +113,22 @@ func TestRequestAndResponse(t *testing.T) {
 }
 
 // TestKeepAliveAndPipelining: requests on one connection, one after the
-// other and sent together, are all answered, in order.
+// other and sent together, are all answered, in order, each with the
+// client's address.
 func TestKeepAliveAndPipelining(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			addr, _ := start(t, kind, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = io.WriteString(w, r.URL.Path)
+				_, _ = io.WriteString(w, r.URL.Path+" "+r.RemoteAddr)
 			}), Options{})
 			c, br := dial(t, addr)
+			from := " " + c.LocalAddr().String()
 			fmt.Fprint(c, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")
-			if _, body := readResponse(t, br, "GET"); body != "/1" {
+			if _, body := readResponse(t, br, "GET"); body != "/1"+from {
 				t.Fatalf("got %q", body)
 			}
 			fmt.Fprint(c, "GET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\nGET /4 HTTP/1.1\r\nHost: x\r\n\r\n")
-			for _, want := range []string{"/2", "/3", "/4"} {
+			for _, want := range []string{"/2" + from, "/3" + from, "/4" + from} {
 				if _, body := readResponse(t, br, "GET"); body != want {
 					t.Fatalf("got %q, want %q", body, want)
 				}
