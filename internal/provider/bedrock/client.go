@@ -394,8 +394,11 @@ func (c *Client) ChatCompletion(ctx context.Context, req *openai.ChatCompletionR
 	}
 	provider.RecordRequestID(ctx, resp.RequestID)
 	var cr ConverseResponse
-	if err := json.Unmarshal(resp.Body, &cr); err != nil {
-		return nil, c.t.wrap(badAnswer(err, resp.RequestID))
+	if !cr.decodeFast(resp.Body) {
+		cr = ConverseResponse{}
+		if err := json.Unmarshal(resp.Body, &cr); err != nil {
+			return nil, c.t.wrap(badAnswer(err, resp.RequestID))
+		}
 	}
 	out, err := FromConverse(&cr, c.meta(req))
 	if err != nil {
