@@ -37,7 +37,7 @@ func (h *harness) probe(ctx context.Context, t *target) (Probe, error) {
 	}
 	defer logf.Close()
 	counter := procstat.NewGoroutineCounter(logf)
-	inst, err := h.startTarget(ctx, t, counter)
+	inst, err := h.startTarget(ctx, t, "probe", counter)
 	if err != nil {
 		return Probe{}, err
 	}

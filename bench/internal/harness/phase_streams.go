@@ -17,7 +17,10 @@ import (
 )
 
 // streamPhase holds Plan.Hold streams open on each stream target (its
-// memory then), then climbs the concurrency ladder with paced streams
+// memory then), each target restarted first, so that the memory is the
+// streams' and not what the earlier phases' request rates left in the
+// heap (the open loop's top rates grew a gateway's RSS past 200 MiB,
+// kept afterwards); then it climbs the concurrency ladder with paced streams
 // until a rung stalls or fails, then reads the memory left after the
 // load. The ladder goes rung by rung across the targets still climbing,
 // in an order reversed at every rung, each run after a pause, so that
@@ -30,6 +33,10 @@ func (h *harness) streamPhase(ctx context.Context) {
 	phases := map[*target]*StreamPhase{}
 	for _, t := range h.targets {
 		if !t.streams || ctx.Err() != nil {
+			continue
+		}
+		if err := h.restart(ctx, t); err != nil {
+			h.problem(err, "%s: restart for the stream phase", t.name)
 			continue
 		}
 		ts = append(ts, t)
@@ -100,6 +107,23 @@ func (h *harness) streamPhase(ctx context.Context) {
 		sp.After = after
 		h.res.Streams = append(h.res.Streams, *sp)
 	}
+}
+
+// restart replaces t's process with a fresh one (a direct target is the
+// shared upstream, which stays), and waits for the settle pause.
+func (h *harness) restart(ctx context.Context, t *target) error {
+	if t.kind == kindDirect {
+		return nil
+	}
+	t.proc.stop()
+	inst, err := h.startTarget(ctx, t, "streams", nil)
+	if err != nil {
+		t.proc = nil
+		return err
+	}
+	t.proc, t.addr, t.key, t.pprof = inst.proc, inst.addr, inst.key, inst.pprof
+	pause(ctx, h.plan.Settle/2)
+	return nil
 }
 
 // streamRun runs n streams of shape s against t and judges them.

@@ -204,7 +204,7 @@ func (h *harness) startAll(ctx context.Context) error {
 	}
 	h.up, h.openaiAddr, h.bedrockAddr = up, up.addrs["openai"], up.addrs["bedrock"]
 	for _, t := range h.targets {
-		inst, err := h.startTarget(ctx, t, nil)
+		inst, err := h.startTarget(ctx, t, "", nil)
 		if err != nil {
 			return err
 		}

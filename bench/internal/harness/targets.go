@@ -163,12 +163,16 @@ type instance struct {
 }
 
 // startTarget starts an instance of t (for direct targets: returns the
-// shared upstream). A probe instance dumps its goroutines to counter.
-func (h *harness) startTarget(ctx context.Context, t *target, counter *procstat.GoroutineCounter) (instance, error) {
+// shared upstream). role, when set, names the instance's logs and data
+// apart from the first one's ("probe", "streams"); a probe instance
+// dumps its goroutines to counter.
+func (h *harness) startTarget(ctx context.Context, t *target, role string, counter *procstat.GoroutineCounter) (instance, error) {
 	name := t.name
+	if role != "" {
+		name += "-" + role
+	}
 	spec := startSpec{logDir: h.work}
 	if counter != nil {
-		name += "-probe"
 		spec.env = childEnv(procstat.GoroutineProbeEnv(h.plan.ProbePeriodMs))
 		spec.stderr = counter.Read
 	}
