@@ -35,9 +35,14 @@ type Reader struct {
 	skipLF bool
 }
 
+// readBuffer is the Reader's buffer. Longer lines are gathered across
+// reads (readLine), so it bounds nothing; it is held for every open
+// stream, and the connection's reader below it is no larger.
+const readBuffer = 4 << 10
+
 // NewReader returns a Reader on r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{r: bufio.NewReaderSize(r, 16<<10)}
+	return &Reader{r: bufio.NewReaderSize(r, readBuffer)}
 }
 
 // Buffered reports how many bytes are read ahead; a relay can flush its

@@ -92,6 +92,13 @@ func TestReader(t *testing.T) {
 			wantErr: io.ErrUnexpectedEOF,
 		},
 		{
+			// Lines several times the Reader's buffer, ending across
+			// reads, with a "\r\n" split between two of them.
+			name: "lines longer than the buffer",
+			in:   "data: " + strings.Repeat("a", 3*readBuffer+5) + "\r\ndata: " + strings.Repeat("b", readBuffer) + "\n\ndata: x\n\n",
+			want: []Event{{Data: []byte(strings.Repeat("a", 3*readBuffer+5) + "\n" + strings.Repeat("b", readBuffer))}, {Data: []byte("x")}},
+		},
+		{
 			name: "event without data is skipped",
 			in:   "event: ping\n\ndata: x\n\n",
 			want: []Event{{Data: []byte("x")}},
