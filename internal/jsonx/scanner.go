@@ -77,6 +77,25 @@ func (s *Scanner) Object(member func(key []byte) bool) bool {
 	}
 }
 
+// Fields reads an object whose keys are among names (at most 64), each
+// given once, calling field with the name to read its value. Another key,
+// or one given twice, is not read.
+func (s *Scanner) Fields(names []string, field func(name string) bool) bool {
+	var seen uint64
+	return s.Object(func(key []byte) bool {
+		for i, n := range names {
+			if string(key) == n {
+				if seen&(1<<i) != 0 {
+					return false
+				}
+				seen |= 1 << i
+				return field(n)
+			}
+		}
+		return false
+	})
+}
+
 // Array reads an array, calling elem for each element.
 func (s *Scanner) Array(elem func() bool) bool {
 	if s.Peek() != '[' {

@@ -22,20 +22,10 @@ func (c *ChatCompletionChunk) AppendJSON(dst []byte) ([]byte, bool) {
 		}
 	}
 	b := appendHead(dst, c.ID, c.Object, c.Created, c.Model)
-	if c.SystemFingerprint != nil {
-		b = appendKey(b, ',', "system_fingerprint")
-		b = appendString(b, *c.SystemFingerprint)
-	}
-	if c.ServiceTier != "" {
-		b = appendKey(b, ',', "service_tier")
-		b = appendString(b, c.ServiceTier)
-	}
+	b = appendTier(b, c.SystemFingerprint, c.ServiceTier)
 	b = append(b, `,"choices":`...)
 	b = appendArray(b, c.Choices)
-	if c.Usage != nil {
-		b = appendKey(b, ',', "usage")
-		b = c.Usage.appendJSON(b)
-	}
+	b = appendUsage(b, c.Usage)
 	return append(b, '}'), true
 }
 
@@ -56,18 +46,8 @@ func (r *ChatCompletionResponse) AppendJSON(dst []byte) ([]byte, bool) {
 	b := appendHead(dst, r.ID, r.Object, r.Created, r.Model)
 	b = append(b, `,"choices":`...)
 	b = appendArray(b, r.Choices)
-	if r.Usage != nil {
-		b = appendKey(b, ',', "usage")
-		b = r.Usage.appendJSON(b)
-	}
-	if r.SystemFingerprint != nil {
-		b = appendKey(b, ',', "system_fingerprint")
-		b = appendString(b, *r.SystemFingerprint)
-	}
-	if r.ServiceTier != "" {
-		b = appendKey(b, ',', "service_tier")
-		b = appendString(b, r.ServiceTier)
-	}
+	b = appendUsage(b, r.Usage)
+	b = appendTier(b, r.SystemFingerprint, r.ServiceTier)
 	return append(b, '}'), true
 }
 
@@ -109,6 +89,28 @@ func appendHead(b []byte, id, object string, created int64, model string) []byte
 	b = strconv.AppendInt(b, created, 10)
 	b = appendKey(b, ',', "model")
 	return appendString(b, model)
+}
+
+// appendTier writes the optional system_fingerprint and service_tier.
+func appendTier(b []byte, fingerprint *string, tier string) []byte {
+	if fingerprint != nil {
+		b = appendKey(b, ',', "system_fingerprint")
+		b = appendString(b, *fingerprint)
+	}
+	if tier != "" {
+		b = appendKey(b, ',', "service_tier")
+		b = appendString(b, tier)
+	}
+	return b
+}
+
+// appendUsage writes the optional usage.
+func appendUsage(b []byte, u *Usage) []byte {
+	if u == nil {
+		return b
+	}
+	b = appendKey(b, ',', "usage")
+	return u.appendJSON(b)
 }
 
 // appender is an element type with a JSON writer of its own.

@@ -16,7 +16,6 @@ import (
 // UTF-8 (decode checks it first). FuzzDecodeFast compares the two.
 func (r *ChatCompletionRequest) decodeFast(body []byte) bool {
 	s := fastScanner{jsonx.Scanner{B: body}}
-	var seen uint32
 	var nums *chatNumbers // the pointer fields' values, allocated once
 	num := func() *chatNumbers {
 		if nums == nil {
@@ -24,90 +23,62 @@ func (r *ChatCompletionRequest) decodeFast(body []byte) bool {
 		}
 		return nums
 	}
-	ok := s.Object(func(key []byte) bool {
-		bit, known := chatFields[string(key)]
-		if !known || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		switch string(key) {
+	integer := func(dst **int, v *int) bool { *dst = v; return s.integer(v) }
+	number := func(dst **float64, v *float64) bool { *dst = v; return s.number(v) }
+	ok := s.Fields(chatFields, func(name string) bool {
+		var ok bool
+		switch name {
 		case "model":
-			v, ok := s.str()
-			r.Model = v
-			return ok
+			r.Model, ok = s.str()
 		case "user":
-			v, ok := s.str()
-			r.User = v
-			return ok
+			r.User, ok = s.str()
 		case "messages":
-			return s.messages(&r.Messages)
+			ok = s.messages(&r.Messages)
 		case "stream":
-			v, ok := s.Bool()
-			r.Stream = v
-			return ok
+			r.Stream, ok = s.Bool()
 		case "stream_options":
-			o := new(StreamOptions)
-			r.StreamOptions = o
-			var once bool
-			return s.Object(func(key []byte) bool {
-				if string(key) != "include_usage" || once {
-					return false
-				}
-				once = true
+			r.StreamOptions = new(StreamOptions)
+			ok = s.Fields(streamOptionsFields, func(string) bool {
 				v, ok := s.Bool()
-				o.IncludeUsage = v
+				r.StreamOptions.IncludeUsage = v
 				return ok
 			})
 		case "max_tokens":
-			n := num()
-			r.MaxTokens = &n.maxTokens
-			return s.integer(&n.maxTokens)
+			ok = integer(&r.MaxTokens, &num().maxTokens)
 		case "max_completion_tokens":
-			n := num()
-			r.MaxCompletionTokens = &n.maxCompletionTokens
-			return s.integer(&n.maxCompletionTokens)
+			ok = integer(&r.MaxCompletionTokens, &num().maxCompletionTokens)
 		case "n":
-			n := num()
-			r.N = &n.n
-			return s.integer(&n.n)
+			ok = integer(&r.N, &num().n)
 		case "seed":
 			n := num()
 			r.Seed = &n.seed
-			v, ok := s.Int(64)
-			n.seed = v
-			return ok
+			n.seed, ok = s.Int(64)
 		case "temperature":
-			n := num()
-			r.Temperature = &n.temperature
-			return s.number(&n.temperature)
+			ok = number(&r.Temperature, &num().temperature)
 		case "top_p":
-			n := num()
-			r.TopP = &n.topP
-			return s.number(&n.topP)
+			ok = number(&r.TopP, &num().topP)
 		case "presence_penalty":
-			n := num()
-			r.PresencePenalty = &n.presencePenalty
-			return s.number(&n.presencePenalty)
+			ok = number(&r.PresencePenalty, &num().presencePenalty)
 		case "frequency_penalty":
-			n := num()
-			r.FrequencyPenalty = &n.frequencyPenalty
-			return s.number(&n.frequencyPenalty)
+			ok = number(&r.FrequencyPenalty, &num().frequencyPenalty)
 		}
-		return false
+		return ok
 	})
 	return ok && s.End()
 }
 
 func (r *ChatCompletionRequest) reset() { *r = ChatCompletionRequest{} }
 
-// chatFields are the top-level fields decodeFast reads, each with its bit
-// for spotting a key given twice.
-var chatFields = map[string]uint32{
-	"model": 1 << 0, "messages": 1 << 1, "stream": 1 << 2, "stream_options": 1 << 3,
-	"max_tokens": 1 << 4, "max_completion_tokens": 1 << 5, "n": 1 << 6, "seed": 1 << 7,
-	"temperature": 1 << 8, "top_p": 1 << 9, "presence_penalty": 1 << 10,
-	"frequency_penalty": 1 << 11, "user": 1 << 12,
-}
+// The members decodeFast reads, by object.
+var (
+	chatFields = []string{
+		"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens",
+		"n", "seed", "temperature", "top_p", "presence_penalty", "frequency_penalty", "user",
+	}
+	streamOptionsFields = []string{"include_usage"}
+	messageFields       = []string{"role", "content", "name", "tool_call_id"}
+	textPartFields      = []string{"type", "text"}
+)
 
 // chatNumbers holds the values of a request's pointer fields in one
 // allocation.
@@ -171,34 +142,16 @@ func (s *fastScanner) messages(out *[]Message) bool {
 // message reads a message with a role, a content and optionally a name
 // or tool_call_id.
 func (s *fastScanner) message(m *Message) bool {
-	var seen uint8
-	return s.Object(func(key []byte) bool {
-		var bit uint8
-		switch string(key) {
-		case "role":
-			bit = 1
-		case "content":
-			bit = 2
-		case "name":
-			bit = 4
-		case "tool_call_id":
-			bit = 8
-		default:
-			return false
-		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+	return s.Fields(messageFields, func(name string) bool {
 		var ok bool
-		switch bit {
-		case 1:
+		switch name {
+		case "role":
 			m.Role, ok = s.role()
-		case 2:
+		case "content":
 			ok = s.content(&m.Content)
-		case 4:
+		case "name":
 			m.Name, ok = s.str()
-		case 8:
+		case "tool_call_id":
 			m.ToolCallID, ok = s.str()
 		}
 		return ok
@@ -229,23 +182,9 @@ func (s *fastScanner) content(c *Content) bool {
 
 // textPart reads {"type": ..., "text": ...}.
 func (s *fastScanner) textPart(p *ContentPart) bool {
-	var seen uint8
-	return s.Object(func(key []byte) bool {
-		var bit uint8
-		switch string(key) {
-		case "type":
-			bit = 1
-		case "text":
-			bit = 2
-		default:
-			return false
-		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+	return s.Fields(textPartFields, func(name string) bool {
 		var ok bool
-		if bit == 1 {
+		if name == "type" {
 			p.Type, ok = s.str()
 		} else {
 			p.Text, ok = s.str()

@@ -6,6 +6,21 @@ import (
 	"github.com/outcrop/outcrop/internal/jsonx"
 )
 
+// The members the fast decoders read, by object. encoding/json would
+// also match other cases of these names, and ignore unknown ones; the
+// decoders give up at both.
+var (
+	deltaEventFields   = []string{"contentBlockIndex", "delta", "p"}
+	contentDeltaFields = []string{"text", "toolUse"}
+	toolUseDeltaFields = []string{"input"}
+	answerFields       = []string{"output", "stopReason", "usage", "metrics"}
+	outputFields       = []string{"message"}
+	messageFields      = []string{"role", "content"}
+	textBlockFields    = []string{"text"}
+	usageFields        = []string{"inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens"}
+	metricsFields      = []string{"latencyMs"}
+)
+
 // decodeFast reads a contentBlockDelta payload of text or tool input,
 // Bedrock's `{"contentBlockIndex":0,"delta":{"text":"…"},"p":"…"}` (the
 // "p" is padding), into what json.Unmarshal makes of it, without
@@ -14,29 +29,11 @@ import (
 // gives up and the caller decodes with encoding/json.
 func (p *ContentBlockDeltaEvent) decodeFast(payload []byte) bool {
 	s := jsonx.Scanner{B: payload}
-	var seen uint8
-	return s.Object(func(key []byte) bool {
-		var bit uint8
-		switch string(key) {
+	return s.Fields(deltaEventFields, func(name string) bool {
+		switch name {
 		case "contentBlockIndex":
-			bit = 1
+			return scanInt(&s, &p.ContentBlockIndex)
 		case "delta":
-			bit = 2
-		case "p":
-			bit = 4
-		default:
-			return false
-		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		switch bit {
-		case 1:
-			n, ok := s.Int(strconv.IntSize)
-			p.ContentBlockIndex = int(n)
-			return ok
-		case 2:
 			return p.Delta.decodeFast(&s)
 		}
 		return s.SkipString()
@@ -45,31 +42,18 @@ func (p *ContentBlockDeltaEvent) decodeFast(payload []byte) bool {
 
 // decodeFast reads {"text": …} or {"toolUse": {"input": …}}.
 func (d *ContentDelta) decodeFast(s *jsonx.Scanner) bool {
-	var seen bool
-	return s.Object(func(key []byte) bool {
-		if seen {
-			return false
-		}
-		seen = true
-		switch string(key) {
-		case "text":
+	return s.Fields(contentDeltaFields, func(name string) bool {
+		if name == "text" {
 			v, ok := s.String()
 			d.Text = &v
 			return ok
-		case "toolUse":
-			d.ToolUse = new(ToolUseDelta)
-			var once bool
-			return s.Object(func(key []byte) bool {
-				if string(key) != "input" || once {
-					return false
-				}
-				once = true
-				v, ok := s.String()
-				d.ToolUse.Input = v
-				return ok
-			})
 		}
-		return false
+		d.ToolUse = new(ToolUseDelta)
+		return s.Fields(toolUseDeltaFields, func(string) bool {
+			v, ok := s.String()
+			d.ToolUse.Input = v
+			return ok
+		})
 	})
 }
 
@@ -79,41 +63,21 @@ func (d *ContentDelta) decodeFast(s *jsonx.Scanner) bool {
 // twice) it gives up and the caller decodes with encoding/json.
 func (r *ConverseResponse) decodeFast(body []byte) bool {
 	s := jsonx.Scanner{B: body}
-	var seen uint8
-	return s.Object(func(key []byte) bool {
-		var bit uint8
-		switch string(key) {
+	return s.Fields(answerFields, func(name string) bool {
+		switch name {
 		case "output":
-			bit = 1
+			return s.Fields(outputFields, func(string) bool {
+				r.Output.Message = new(Message)
+				return decodeTextMessage(&s, r.Output.Message)
+			})
 		case "stopReason":
-			bit = 2
-		case "usage":
-			bit = 4
-		case "metrics":
-			bit = 8
-		default:
-			return false
-		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		switch bit {
-		case 1:
-			return r.decodeOutput(&s)
-		case 2:
 			v, ok := s.String()
 			r.StopReason = v
 			return ok
-		case 4:
+		case "usage":
 			return r.Usage.decodeFast(&s)
 		}
-		var once bool
-		return s.Object(func(key []byte) bool {
-			if string(key) != "latencyMs" || once {
-				return false
-			}
-			once = true
+		return s.Fields(metricsFields, func(string) bool {
 			v, ok := s.Int(64)
 			r.Metrics.LatencyMs = v
 			return ok
@@ -121,78 +85,48 @@ func (r *ConverseResponse) decodeFast(body []byte) bool {
 	}) && s.End()
 }
 
-// decodeOutput reads {"message":{"role":…,"content":[{"text":…},…]}}.
-func (r *ConverseResponse) decodeOutput(s *jsonx.Scanner) bool {
-	var once bool
-	return s.Object(func(key []byte) bool {
-		if string(key) != "message" || once {
-			return false
+// decodeTextMessage reads {"role":…,"content":[{"text":…},…]}.
+func decodeTextMessage(s *jsonx.Scanner, m *Message) bool {
+	return s.Fields(messageFields, func(name string) bool {
+		if name == "role" {
+			v, ok := s.String()
+			m.Role = v
+			return ok
 		}
-		once = true
-		m := new(Message)
-		r.Output.Message = m
-		var seen uint8
-		return s.Object(func(key []byte) bool {
-			switch string(key) {
-			case "role":
-				if seen&1 != 0 {
-					return false
-				}
-				seen |= 1
+		m.Content = make([]ContentBlock, 0, 1)
+		return s.Array(func() bool {
+			var text *string
+			ok := s.Fields(textBlockFields, func(string) bool {
 				v, ok := s.String()
-				m.Role = v
+				text = &v
 				return ok
-			case "content":
-				if seen&2 != 0 {
-					return false
-				}
-				seen |= 2
-				m.Content = make([]ContentBlock, 0, 1)
-				return s.Array(func() bool {
-					var text *string
-					ok := s.Object(func(key []byte) bool {
-						if string(key) != "text" || text != nil {
-							return false
-						}
-						v, ok := s.String()
-						text = &v
-						return ok
-					})
-					m.Content = append(m.Content, ContentBlock{Text: text})
-					return ok
-				})
-			}
-			return false
+			})
+			m.Content = append(m.Content, ContentBlock{Text: text})
+			return ok
 		})
 	})
 }
 
 // decodeFast reads the token counts.
 func (u *TokenUsage) decodeFast(s *jsonx.Scanner) bool {
-	var seen uint8
-	return s.Object(func(key []byte) bool {
-		var bit uint8
-		var v *int
-		switch string(key) {
+	return s.Fields(usageFields, func(name string) bool {
+		switch name {
 		case "inputTokens":
-			bit, v = 1, &u.InputTokens
+			return scanInt(s, &u.InputTokens)
 		case "outputTokens":
-			bit, v = 2, &u.OutputTokens
+			return scanInt(s, &u.OutputTokens)
 		case "totalTokens":
-			bit, v = 4, &u.TotalTokens
+			return scanInt(s, &u.TotalTokens)
 		case "cacheReadInputTokens":
-			bit, v = 8, &u.CacheReadInputTokens
-		case "cacheWriteInputTokens":
-			bit, v = 16, &u.CacheWriteInputTokens
-		default:
-			return false
+			return scanInt(s, &u.CacheReadInputTokens)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		n, ok := s.Int(strconv.IntSize)
-		*v = int(n)
-		return ok
+		return scanInt(s, &u.CacheWriteInputTokens)
 	})
+}
+
+// scanInt reads an integer that fits an int into v.
+func scanInt(s *jsonx.Scanner, v *int) bool {
+	n, ok := s.Int(strconv.IntSize)
+	*v = int(n)
+	return ok
 }

@@ -34,41 +34,46 @@ var (
 	}
 )
 
-// checkDeltaFast fails when decodeFast read payload differently from
-// encoding/json, or read one encoding/json rejects.
-func checkDeltaFast(t *testing.T, payload []byte) bool {
+// checkFast fails when decode read body differently from
+// encoding/json, or read one encoding/json rejects; it reports whether
+// decode read it.
+func checkFast[T any](t *testing.T, body []byte, decode func(*T, []byte) bool) bool {
 	t.Helper()
-	var got ContentBlockDeltaEvent
-	if !got.decodeFast(payload) {
+	var got T
+	if !decode(&got, body) {
 		return false
 	}
-	var want ContentBlockDeltaEvent
-	if err := json.Unmarshal(payload, &want); err != nil {
-		t.Fatalf("decodeFast read %q, which encoding/json rejects: %v", payload, err)
+	var want T
+	if err := json.Unmarshal(body, &want); err != nil {
+		t.Fatalf("decodeFast read %q, which encoding/json rejects: %v", body, err)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("decodeFast read %q differently (-encoding/json +fast):\n%s", payload, diff)
+		t.Fatalf("decodeFast read %q differently (-encoding/json +fast):\n%s", body, diff)
 	}
 	return true
 }
 
-func TestDeltaDecodeFast(t *testing.T) {
-	for _, p := range fastDeltas {
-		if !checkDeltaFast(t, []byte(p)) {
-			t.Errorf("decodeFast gave up on %s", p)
+// testFast checks decode on the bodies it must read, those it must leave
+// to encoding/json, and 20,000 mutations of them (a byte changed or
+// dropped).
+func testFast[T any](t *testing.T, fast, slow []string, decode func(*T, []byte) bool) {
+	t.Helper()
+	for _, b := range fast {
+		if !checkFast(t, []byte(b), decode) {
+			t.Errorf("decodeFast gave up on %s", b)
 		}
 	}
-	for _, p := range slowDeltas {
-		if checkDeltaFast(t, []byte(p)) {
-			t.Errorf("decodeFast read %s, which is encoding/json's", p)
+	for _, b := range slow {
+		if checkFast(t, []byte(b), decode) {
+			t.Errorf("decodeFast read %s, which is encoding/json's", b)
 		}
 	}
 	r := rand.New(rand.NewPCG(5, 8))
 	alphabet := []byte(`{}[]",:0123456789.etrufalsn \` + "\n")
 	for range 20000 {
-		seeds := fastDeltas
+		seeds := fast
 		if r.IntN(4) == 0 {
-			seeds = slowDeltas
+			seeds = slow
 		}
 		b := []byte(seeds[r.IntN(len(seeds))])
 		for range 1 + r.IntN(2) {
@@ -79,15 +84,20 @@ func TestDeltaDecodeFast(t *testing.T) {
 				b = append(b[:i], b[i+1:]...)
 			}
 		}
-		checkDeltaFast(t, b)
+		checkFast(t, b, decode)
 	}
 }
+
+func decodeDelta(p *ContentBlockDeltaEvent, b []byte) bool { return p.decodeFast(b) }
+func decodeAnswer(r *ConverseResponse, b []byte) bool      { return r.decodeFast(b) }
+
+func TestDeltaDecodeFast(t *testing.T) { testFast(t, fastDeltas, slowDeltas, decodeDelta) }
 
 func FuzzDeltaDecodeFast(f *testing.F) {
 	for _, p := range append(append([]string{}, fastDeltas...), slowDeltas...) {
 		f.Add([]byte(p))
 	}
-	f.Fuzz(func(t *testing.T, payload []byte) { checkDeltaFast(t, payload) })
+	f.Fuzz(func(t *testing.T, payload []byte) { checkFast(t, payload, decodeDelta) })
 }
 
 // Converse answers: the first ones decodeFast reads itself, the rest it
@@ -115,58 +125,11 @@ var (
 	}
 )
 
-// checkAnswerFast fails when decodeFast read body differently from
-// encoding/json, or read one encoding/json rejects.
-func checkAnswerFast(t *testing.T, body []byte) bool {
-	t.Helper()
-	var got ConverseResponse
-	if !got.decodeFast(body) {
-		return false
-	}
-	var want ConverseResponse
-	if err := json.Unmarshal(body, &want); err != nil {
-		t.Fatalf("decodeFast read %q, which encoding/json rejects: %v", body, err)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("decodeFast read %q differently (-encoding/json +fast):\n%s", body, diff)
-	}
-	return true
-}
-
-func TestAnswerDecodeFast(t *testing.T) {
-	for _, b := range fastAnswers {
-		if !checkAnswerFast(t, []byte(b)) {
-			t.Errorf("decodeFast gave up on %s", b)
-		}
-	}
-	for _, b := range slowAnswers {
-		if checkAnswerFast(t, []byte(b)) {
-			t.Errorf("decodeFast read %s, which is encoding/json's", b)
-		}
-	}
-	r := rand.New(rand.NewPCG(6, 2))
-	alphabet := []byte(`{}[]",:0123456789.etrufalsn \` + "\n")
-	for range 20000 {
-		seeds := fastAnswers
-		if r.IntN(4) == 0 {
-			seeds = slowAnswers
-		}
-		b := []byte(seeds[r.IntN(len(seeds))])
-		for range 1 + r.IntN(2) {
-			i := r.IntN(len(b))
-			if r.IntN(2) == 0 {
-				b[i] = alphabet[r.IntN(len(alphabet))]
-			} else {
-				b = append(b[:i], b[i+1:]...)
-			}
-		}
-		checkAnswerFast(t, b)
-	}
-}
+func TestAnswerDecodeFast(t *testing.T) { testFast(t, fastAnswers, slowAnswers, decodeAnswer) }
 
 func FuzzAnswerDecodeFast(f *testing.F) {
 	for _, b := range append(append([]string{}, fastAnswers...), slowAnswers...) {
 		f.Add([]byte(b))
 	}
-	f.Fuzz(func(t *testing.T, body []byte) { checkAnswerFast(t, body) })
+	f.Fuzz(func(t *testing.T, body []byte) { checkFast(t, body, decodeAnswer) })
 }
