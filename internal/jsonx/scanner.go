@@ -15,7 +15,11 @@ import (
 // with encoding/json instead. The zero offset is the start of B.
 type Scanner struct {
 	B []byte
-	i int
+	// UTF8 says that B is known to be valid UTF-8 (a request body the
+	// caller checked whole), so that String need not check each string
+	// again.
+	UTF8 bool
+	i    int
 }
 
 // space skips whitespace.
@@ -152,7 +156,7 @@ func (s *Scanner) String() (string, bool) {
 	for j := start; j < len(s.B); j++ {
 		c := s.B[j]
 		if c == '"' {
-			if !utf8.Valid(s.B[start:j]) {
+			if !s.UTF8 && !utf8.Valid(s.B[start:j]) {
 				break
 			}
 			s.i = j + 1

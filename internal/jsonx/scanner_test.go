@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // stringCases are JSON strings, valid and not, for String and SkipString.
@@ -40,6 +41,13 @@ func TestScannerString(t *testing.T) {
 		ok = ok && s.End()
 		if ok != (wantErr == nil) || (ok && got != want) {
 			t.Errorf("String(%q) = %q, %v; encoding/json: %q, %v", in, got, ok, want, wantErr)
+		}
+		if utf8.ValidString(in) {
+			known := Scanner{B: []byte(in), UTF8: true}
+			got, ok := known.String()
+			if ok = ok && known.End(); ok != (wantErr == nil) || (ok && got != want) {
+				t.Errorf("String(%q) with UTF8 = %q, %v; encoding/json: %q, %v", in, got, ok, want, wantErr)
+			}
 		}
 		skip := Scanner{B: []byte(in)}
 		if ok := skip.SkipString() && skip.End(); ok != (wantErr == nil) {

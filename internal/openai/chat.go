@@ -13,7 +13,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"unicode/utf8"
+
+	"github.com/outcrop/outcrop/internal/jsonx"
 )
 
 // ChatCompletionRequest is the body of POST /v1/chat/completions.
@@ -193,30 +194,17 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 	return &json.UnmarshalTypeError{Value: jsonKind(b), Type: contentType}
 }
 
-// unquote reads the JSON string b: a string without escapes, control
-// characters or invalid UTF-8 is its bytes between the quotes, without
-// a second decoder's pass over it.
+// unquote reads the JSON string b with jsonx.Scanner, which decodes it
+// as encoding/json does without a second decoder's pass; what it cannot
+// read goes to json.Unmarshal, for its error.
 func unquote(b []byte) (string, error) {
-	if plainString(b) {
-		return string(b[1 : len(b)-1]), nil
+	sc := jsonx.Scanner{B: b}
+	if s, ok := sc.String(); ok && sc.End() {
+		return s, nil
 	}
 	var s string
 	err := json.Unmarshal(b, &s)
 	return s, err
-}
-
-// plainString reports whether b is a JSON string that needs no decoding.
-func plainString(b []byte) bool {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return false
-	}
-	in := b[1 : len(b)-1]
-	for _, c := range in {
-		if c < 0x20 || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return utf8.Valid(in)
 }
 
 // MarshalJSON writes the form the content was read in.

@@ -267,14 +267,4 @@ func TestUnquote(t *testing.T) {
 			t.Errorf("unquote(%q) = %q, %v; encoding/json: %q, %v", in, got, err, want, wantErr)
 		}
 	}
-	for _, in := range []string{`"plain"`, `"héllo"`} {
-		if !plainString([]byte(in)) {
-			t.Errorf("plainString(%q) = false, want the fast path", in)
-		}
-	}
-	for _, in := range []string{`"a\nb"`, "\"a\tb\"", "\"\xff\"", `"a"b"`, `"`} {
-		if plainString([]byte(in)) {
-			t.Errorf("plainString(%q) = true, want encoding/json to read it", in)
-		}
-	}
 }

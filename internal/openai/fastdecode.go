@@ -15,7 +15,7 @@ import (
 // every shape it does not know, stay encoding/json's. body is valid
 // UTF-8 (decode checks it first). FuzzDecodeFast compares the two.
 func (r *ChatCompletionRequest) decodeFast(body []byte) bool {
-	s := fastScanner{jsonx.Scanner{B: body}}
+	s := fastScanner{jsonx.Scanner{B: body, UTF8: true}}
 	var nums *chatNumbers // the pointer fields' values, allocated once
 	num := func() *chatNumbers {
 		if nums == nil {
@@ -29,9 +29,9 @@ func (r *ChatCompletionRequest) decodeFast(body []byte) bool {
 		var ok bool
 		switch name {
 		case "model":
-			r.Model, ok = s.str()
+			r.Model, ok = s.String()
 		case "user":
-			r.User, ok = s.str()
+			r.User, ok = s.String()
 		case "messages":
 			ok = s.messages(&r.Messages)
 		case "stream":
@@ -92,9 +92,6 @@ type chatNumbers struct {
 // fastScanner is jsonx.Scanner with the readers of a request's parts.
 type fastScanner struct{ jsonx.Scanner }
 
-// str reads a string, escapes and all.
-func (s *fastScanner) str() (string, bool) { return s.String() }
-
 // role reads a message's role, a constant when it is one of the roles.
 // A role written with escapes is left to encoding/json.
 func (s *fastScanner) role() (string, bool) {
@@ -150,9 +147,9 @@ func (s *fastScanner) message(m *Message) bool {
 		case "content":
 			ok = s.content(&m.Content)
 		case "name":
-			m.Name, ok = s.str()
+			m.Name, ok = s.String()
 		case "tool_call_id":
-			m.ToolCallID, ok = s.str()
+			m.ToolCallID, ok = s.String()
 		}
 		return ok
 	})
@@ -162,7 +159,7 @@ func (s *fastScanner) message(m *Message) bool {
 func (s *fastScanner) content(c *Content) bool {
 	switch s.Peek() {
 	case '"':
-		v, ok := s.str()
+		v, ok := s.String()
 		*c = Content{Text: v, Kind: ContentString}
 		return ok
 	case 'n':
@@ -185,9 +182,9 @@ func (s *fastScanner) textPart(p *ContentPart) bool {
 	return s.Fields(textPartFields, func(name string) bool {
 		var ok bool
 		if name == "type" {
-			p.Type, ok = s.str()
+			p.Type, ok = s.String()
 		} else {
-			p.Text, ok = s.str()
+			p.Text, ok = s.String()
 		}
 		return ok
 	})
