@@ -72,9 +72,10 @@ func relay[T chunk](w http.ResponseWriter, r *http.Request, st provider.Stream[T
 func encodeChunk[T chunk](c T, includeUsage bool, buf *[]byte) (data []byte, usage *openai.Usage, skip bool, err error) {
 	var raw []byte
 	var usageOnly bool
+	var chat *openai.ChatCompletionChunk // nil for a legacy completion
 	switch c := any(c).(type) {
 	case *openai.ChatCompletionChunk:
-		raw, usage, usageOnly = c.Raw, c.Usage, c.UsageOnly()
+		chat, raw, usage, usageOnly = c, c.Raw, c.Usage, c.UsageOnly()
 	case *openai.CompletionResponse:
 		raw, usage, usageOnly = c.Raw, c.Usage, c.UsageOnly()
 	}
@@ -82,8 +83,8 @@ func encodeChunk[T chunk](c T, includeUsage bool, buf *[]byte) (data []byte, usa
 		return nil, usage, true, nil
 	}
 	if raw == nil {
-		if cc, ok := any(c).(*openai.ChatCompletionChunk); ok {
-			if b, ok := cc.AppendJSON((*buf)[:0]); ok {
+		if chat != nil {
+			if b, ok := chat.AppendJSON((*buf)[:0]); ok {
 				*buf = b
 				return b, usage, false, nil
 			}
