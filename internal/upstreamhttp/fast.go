@@ -68,8 +68,8 @@ type Fast struct {
 // hostKey names an upstream without building a string per request.
 type hostKey struct{ scheme, host string }
 
-// upstream is one scheme and host: its connection pool, and whether its
-// requests go through a proxy (and so through Fallback).
+// upstream is one scheme and host: whether its requests go through a
+// proxy (and so through Fallback), and otherwise its connection pool.
 type upstream struct {
 	hc      *fasthttp.HostClient
 	proxied bool
@@ -103,9 +103,8 @@ func (f *Fast) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := toFastRequest(req, freq); err != nil {
 		return nil, err
 	}
-	hc := up.hc
 	for attempt := 0; ; attempt++ {
-		resp, retry, err := f.send(ctx, hc, freq, req)
+		resp, retry, err := f.send(ctx, up.hc, freq, req)
 		if err == nil || !retry || attempt > 0 {
 			return resp, err
 		}
@@ -261,6 +260,10 @@ func (f *Fast) upstream(req *http.Request) *upstream {
 		p, err := f.Proxy(req)
 		up.proxied = err != nil || p != nil
 	}
+	if up.proxied {
+		f.hosts[key] = up // no pool: Fallback sends its requests
+		return up
+	}
 	tlsConf := f.TLS
 	if tlsConf == nil {
 		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -297,7 +300,9 @@ func (f *Fast) CloseIdleConnections() {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	for _, up := range f.hosts {
-		up.hc.CloseIdleConnections()
+		if up.hc != nil {
+			up.hc.CloseIdleConnections()
+		}
 	}
 	if c, ok := f.Fallback.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
