@@ -8,16 +8,17 @@ import (
 // AppendJSON appends the chunk as json.Marshal writes it, without
 // reflection, and reports false (dst unchanged) for what it leaves to
 // json.Marshal: a relayed Raw chunk, the extension members
-// (amazon_bedrock_trace, sources), logprobs and reasoning details. A
-// translating provider's stream chunks are written this way, one per
-// event; TestAppendJSON compares the two on random chunks.
+// (amazon_bedrock_trace, sources), logprobs other than null, and
+// reasoning details. A translating provider's stream chunks are written
+// this way, one per event; TestAppendJSON compares the two on random
+// chunks.
 func (c *ChatCompletionChunk) AppendJSON(dst []byte) ([]byte, bool) {
 	if c.Raw != nil || len(c.BedrockTrace) > 0 || len(c.Sources) > 0 {
 		return dst, false
 	}
 	for i := range c.Choices {
 		ch := &c.Choices[i]
-		if len(ch.Logprobs) > 0 || len(ch.Delta.ReasoningDetails) > 0 {
+		if !emptyOrNull(ch.Logprobs) || len(ch.Delta.ReasoningDetails) > 0 {
 			return dst, false
 		}
 	}
@@ -31,15 +32,15 @@ func (c *ChatCompletionChunk) AppendJSON(dst []byte) ([]byte, bool) {
 
 // AppendJSON appends the response as json.Marshal writes it, and reports
 // false (dst unchanged) for what it leaves to json.Marshal: a relayed Raw
-// response, the extension members, logprobs, annotations and reasoning
-// details.
+// response, the extension members, logprobs other than null, annotations
+// and reasoning details.
 func (r *ChatCompletionResponse) AppendJSON(dst []byte) ([]byte, bool) {
 	if r.Raw != nil || len(r.BedrockTrace) > 0 || len(r.Sources) > 0 {
 		return dst, false
 	}
 	for i := range r.Choices {
 		ch := &r.Choices[i]
-		if len(ch.Logprobs) > 0 || len(ch.Message.Annotations) > 0 || len(ch.Message.ReasoningDetails) > 0 {
+		if !emptyOrNull(ch.Logprobs) || len(ch.Message.Annotations) > 0 || len(ch.Message.ReasoningDetails) > 0 {
 			return dst, false
 		}
 	}
@@ -51,8 +52,8 @@ func (r *ChatCompletionResponse) AppendJSON(dst []byte) ([]byte, bool) {
 	return append(b, '}'), true
 }
 
-// appendJSON writes the choice; Logprobs is empty (AppendJSON checked),
-// which encoding/json writes as null.
+// appendJSON writes the choice; Logprobs is empty or null (AppendJSON
+// checked), which encoding/json writes as null either way.
 func (ch *Choice) appendJSON(b []byte) []byte {
 	m := &ch.Message
 	b = appendKey(b, '{', "index")
@@ -77,6 +78,11 @@ func (ch *Choice) appendJSON(b []byte) []byte {
 	b = appendString(b, ch.FinishReason)
 	return append(b, `,"logprobs":null}`...)
 }
+
+// emptyOrNull reports whether raw logprobs are absent or exactly the JSON
+// null, the two AppendJSON writes itself: a translating provider sets
+// null in every chunk, as OpenAI sends it.
+func emptyOrNull(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
 
 // appendHead writes {"id":…,"object":…,"created":…,"model":…, the
 // members a response and a chunk begin with.
@@ -139,6 +145,9 @@ func (ch *ChunkChoice) appendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(ch.Index), 10)
 	b = appendKey(b, ',', "delta")
 	b = ch.Delta.appendJSON(b)
+	if len(ch.Logprobs) > 0 { // null (AppendJSON checked); empty is omitted
+		b = append(b, `,"logprobs":null`...)
+	}
 	b = appendKey(b, ',', "finish_reason")
 	b = appendNullable(b, ch.FinishReason)
 	return append(b, '}')

@@ -73,7 +73,7 @@ func randomChunk(r *rand.Rand) *ChatCompletionChunk {
 		c.Choices = append(c.Choices, ChunkChoice{Index: i, FinishReason: randomPtr(r), Delta: Delta{
 			Role: []string{"", "assistant"}[r.IntN(2)], Content: randomPtr(r), Refusal: randomPtr(r),
 			ToolCalls: randomToolCalls(r), ReasoningContent: randomPtr(r), NullContent: r.IntN(2) == 0, NullRefusal: r.IntN(2) == 0,
-		}})
+		}, Logprobs: randomNullLogprobs(r)})
 	}
 	return c
 }
@@ -89,9 +89,18 @@ func randomResponse(r *rand.Rand) *ChatCompletionResponse {
 	for i := range r.IntN(3) {
 		resp.Choices = append(resp.Choices, Choice{Index: i, FinishReason: randomText(r), Message: ResponseMessage{
 			Role: "assistant", Content: randomPtr(r), Refusal: randomPtr(r), ToolCalls: randomToolCalls(r), ReasoningContent: randomPtr(r),
-		}})
+		}, Logprobs: randomNullLogprobs(r)})
 	}
 	return resp
+}
+
+// randomNullLogprobs is absent or null logprobs, the two AppendJSON
+// writes (a translator sets null in every chunk).
+func randomNullLogprobs(r *rand.Rand) json.RawMessage {
+	if r.IntN(2) == 0 {
+		return nil
+	}
+	return json.RawMessage("null")
 }
 
 // checkAppend fails when fast differs from json.Marshal(v).
@@ -133,6 +142,7 @@ func TestAppendJSONGivesUp(t *testing.T) {
 		"trace":             {BedrockTrace: raw},
 		"sources":           {Sources: raw},
 		"logprobs":          {Choices: []ChunkChoice{{Logprobs: raw}}},
+		"spaced null":       {Choices: []ChunkChoice{{Logprobs: json.RawMessage(" null")}}},
 		"reasoning details": {Choices: []ChunkChoice{{Delta: Delta{ReasoningDetails: []ReasoningDetail{{Type: ReasoningDetailText}}}}}},
 	}
 	for name, c := range chunks {
@@ -145,6 +155,7 @@ func TestAppendJSONGivesUp(t *testing.T) {
 		"trace":             {BedrockTrace: raw},
 		"sources":           {Sources: raw},
 		"logprobs":          {Choices: []Choice{{Logprobs: raw}}},
+		"spaced null":       {Choices: []Choice{{Logprobs: json.RawMessage("null ")}}},
 		"annotations":       {Choices: []Choice{{Message: ResponseMessage{Annotations: []any{1}}}}},
 		"reasoning details": {Choices: []Choice{{Message: ResponseMessage{ReasoningDetails: []ReasoningDetail{{Type: ReasoningDetailText}}}}}},
 	}

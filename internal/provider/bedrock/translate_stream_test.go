@@ -34,6 +34,44 @@ func TestTranslateStreamInvariants(t *testing.T) {
 	}
 }
 
+// TestTranslateStreamChunksEncodeFast checks that the translator's
+// chunks go out through openai's hand-written encoder, byte for byte as
+// json.Marshal writes them: it leaves to json.Marshal only the members it
+// documents (the trace, sources, reasoning details), never a plain text
+// or tool chunk.
+func TestTranslateStreamChunksEncodeFast(t *testing.T) {
+	for _, file := range goldenFiles(t, "stream_") {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range translateEvents(t, parseEvents(t, section(ar, fileEvents))) {
+				want, err := json.Marshal(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, ok := c.AppendJSON(nil)
+				switch {
+				case ok && string(got) != string(want):
+					t.Errorf("chunk %d: AppendJSON wrote\n%s\njson.Marshal wrote\n%s", i, got, want)
+				case !ok && len(c.BedrockTrace) == 0 && len(c.Sources) == 0 && !hasReasoningDetails(c):
+					t.Errorf("chunk %d: AppendJSON gave up on %s", i, want)
+				}
+			}
+		})
+	}
+}
+
+func hasReasoningDetails(c *openai.ChatCompletionChunk) bool {
+	for _, ch := range c.Choices {
+		if len(ch.Delta.ReasoningDetails) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // chunkInvariantErrors checks a stream's chunks: all carry meta; the first
 // has the role and no other does; every other chunk but the last has one
 // choice at index 0; tool call indexes open densely from 0 and fragments
