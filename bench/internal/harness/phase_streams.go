@@ -50,13 +50,13 @@ func (h *harness) streamPhase(ctx context.Context) {
 			}
 			// With -profile, the heap once every stream is open: what
 			// the held streams' memory is made of (the profile, and the
-			// runtime's MemStats, stacks among them, in its text form),
-			// each after a collection, so that the profile's in-use
-			// figures are the streams' and not the last cycle's.
+			// runtime's MemStats, stacks among them, in its text form,
+			// both after a collection, so that the in-use figures are
+			// the streams' and not the last cycle's), and the goroutines.
 			if !profiled && open == h.plan.Hold && h.opts.Profile != "" && t.pprof != "" {
 				profiled = true
 				base := filepath.Join(h.opts.Profile, strings.ReplaceAll(t.name, "+", "_")+"-hold")
-				for url, path := range map[string]string{"heap?gc=1": base + ".heap.pprof", "heap?gc=1&debug=1": base + ".heap.txt"} {
+				for url, path := range map[string]string{"heap?gc=1": base + ".heap.pprof", "heap?gc=1&debug=1": base + ".heap.txt", "goroutine?debug=1": base + ".goroutines.txt"} {
 					if err := fetchProfile(ctx, "http://"+t.pprof+"/debug/pprof/"+url, path); err != nil {
 						h.progress("streams %-30s heap profile: %v", t.name, err)
 					}
