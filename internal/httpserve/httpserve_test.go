@@ -3,6 +3,7 @@ package httpserve
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -448,4 +449,56 @@ func TestHTTP10Stream(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestKeptAliveRequests: on a kept-alive connection, where the fasthttp
+// server waits for each next request with a read-ahead, requests that
+// arrive in pieces, one with a body many times the read buffer, and one
+// whose client then goes away are all served as on a new connection.
+func TestKeptAliveRequests(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			canceled := make(chan struct{})
+			addr, _ := start(t, kind, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				if r.URL.Path == "/wait" {
+					_, _ = io.WriteString(w, "data: first\n\n")
+					w.(http.Flusher).Flush()
+					<-r.Context().Done()
+					close(canceled)
+					return
+				}
+				fmt.Fprintf(w, "%s %s %d %x", r.Method, r.URL.Path, len(b), sha(b))
+			}), Options{MaxHeaderBytes: 1024, MaxBodyBytes: 1 << 20})
+			c, br := dial(t, addr)
+			big := strings.Repeat("0123456789abcdef", 8<<10) // 128 KiB
+			for i, pieces := range [][]string{
+				{"POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"},
+				{"PO", "ST /2 HTTP/1.1\r\nHo", "st: x\r\nContent-Length: 5\r\n\r\nhe", "llo"},
+				{"POST /3 HTTP/1.1\r\nHost: x\r\nContent-Length: " + fmt.Sprint(len(big)) + "\r\n\r\n" + big},
+				{"P", "OST /4 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"},
+			} {
+				body := strings.SplitN(strings.Join(pieces, ""), "\r\n\r\n", 2)[1]
+				for _, p := range pieces {
+					fmt.Fprint(c, p)
+					time.Sleep(5 * time.Millisecond)
+				}
+				want := fmt.Sprintf("POST /%d %d %x", i+1, len(body), sha([]byte(body)))
+				if resp, got := readResponse(t, br, "POST"); resp.StatusCode != http.StatusOK || got != want {
+					t.Fatalf("request %d: got %d %q, want %q", i+1, resp.StatusCode, got, want)
+				}
+			}
+			fmt.Fprint(c, "POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+			if _, err := http.ReadResponse(br, &http.Request{Method: http.MethodPost}); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.Close()
+			waitOrFail(t, canceled, "the kept-alive request's context to be canceled")
+		})
+	}
+}
+
+func sha(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:4]
 }
