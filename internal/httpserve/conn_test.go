@@ -77,7 +77,7 @@ func TestReadAhead(t *testing.T) {
 	_ = wc.SetReadDeadline(time.Time{})
 	// The client's end is the end.
 	_ = client.Close()
-	if n, err := wc.Read(one[:]); n != 0 || err != io.EOF {
+	if n, err := wc.Read(one[:]); n != 0 || !errors.Is(err, io.EOF) {
 		t.Fatalf("after the client closed: %d %v, want io.EOF", n, err)
 	}
 }
