@@ -63,9 +63,10 @@ func newFast(o Options) *fastServer {
 		// A connection holds its read and write buffers only while it
 		// reads a request or writes an answer, not while idle between
 		// requests or while a stream's handler runs: 16 KiB less for
-		// each, 1,000 open streams 26 MiB less RSS. The wait for the
-		// next request reads ahead (watchConn.readAhead), so that it
-		// costs no extra read.
+		// each (at 1,000 Bedrock streams, 157.5 → 147.4 MiB RSS), for
+		// about 1 µs a request of pool traffic. The wait for the next
+		// request reads ahead (watchConn.readAhead), so that it costs
+		// no extra read.
 		ReduceMemoryUsage: true,
 		// The body goes to the handler as it came (no multipart parsing),
 		// and fasthttp's own error messages leave request contents (keys)

@@ -58,7 +58,7 @@ func (h *harness) streamPhase(ctx context.Context) {
 				base := filepath.Join(h.opts.Profile, strings.ReplaceAll(t.name, "+", "_")+"-hold")
 				for url, path := range map[string]string{"heap?gc=1": base + ".heap.pprof", "heap?gc=1&debug=1": base + ".heap.txt", "goroutine?debug=1": base + ".goroutines.txt"} {
 					if err := fetchProfile(ctx, "http://"+t.pprof+"/debug/pprof/"+url, path); err != nil {
-						h.progress("streams %-30s heap profile: %v", t.name, err)
+						h.progress("streams %-30s hold profile %s: %v", t.name, url, err)
 					}
 				}
 				if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", t.proc.pid())); err == nil {
