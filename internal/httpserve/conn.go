@@ -39,6 +39,7 @@ func (l *listener) Accept() (net.Conn, error) {
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			wc.raw = raw
+			wc.readFD = wc.readReady
 		}
 	}
 	l.mu.Lock()
@@ -75,8 +76,17 @@ type watchConn struct {
 	// raw reads the socket for readAhead (nil: a connection without a
 	// descriptor, read as it comes); buf is the pooled buffer early
 	// points into after a read-ahead, until it is drained.
-	raw    syscall.RawConn
-	buf    *[]byte
+	raw syscall.RawConn
+	buf *[]byte
+	// readFD is raw.Read's function for readAhead, bound once for the
+	// connection, and ra what it read: a closure made for each read
+	// would allocate itself and what it captures on every request.
+	readFD func(fd uintptr) bool
+	ra     struct {
+		buf *[]byte
+		n   int
+		err error
+	}
 	closed sync.Once
 	// remote is the client's address as a string (see remoteAddr); only
 	// the connection's goroutine sets it.
@@ -132,26 +142,10 @@ func (c *watchConn) Read(p []byte) (int, error) {
 // reads the byte alone, and the rest of the request with a second read
 // system call.
 func (c *watchConn) readAhead(p []byte) (int, error) {
-	var (
-		buf  *[]byte
-		n    int
-		rerr error
-	)
-	err := c.raw.Read(func(fd uintptr) bool {
-		b := c.l.ahead.Get().(*[]byte)
-		for {
-			n, rerr = syscall.Read(int(fd), *b)
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			c.l.ahead.Put(b)
-			return false // wait until readable (or the deadline)
-		}
-		buf = b
-		return true
-	})
+	c.ra.buf, c.ra.n, c.ra.err = nil, 0, nil
+	err := c.raw.Read(c.readFD)
+	buf, n, rerr := c.ra.buf, c.ra.n, c.ra.err
+	c.ra.buf, c.ra.err = nil, nil
 	switch {
 	case err != nil: // the deadline passed, or the connection was closed
 		return 0, err
@@ -169,6 +163,24 @@ func (c *watchConn) readAhead(p []byte) (int, error) {
 	}
 	c.early, c.buf = (*buf)[1:n], buf
 	return 1, nil
+}
+
+// readReady is readAhead's read once the socket may be readable: it
+// reports false, with no buffer kept, when nothing had arrived yet.
+func (c *watchConn) readReady(fd uintptr) bool {
+	b := c.l.ahead.Get().(*[]byte)
+	for {
+		c.ra.n, c.ra.err = syscall.Read(int(fd), *b)
+		if c.ra.err != syscall.EINTR {
+			break
+		}
+	}
+	if c.ra.err == syscall.EAGAIN {
+		c.l.ahead.Put(b)
+		return false // wait until readable (or the deadline)
+	}
+	c.ra.buf = b
+	return true
 }
 
 func (c *watchConn) Close() error {
