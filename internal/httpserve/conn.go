@@ -169,17 +169,21 @@ func (c *watchConn) readAhead(p []byte) (int, error) {
 // reports false, with no buffer kept, when nothing had arrived yet.
 func (c *watchConn) readReady(fd uintptr) bool {
 	b := c.l.ahead.Get().(*[]byte)
+	var (
+		n   int
+		err error
+	)
 	for {
-		c.ra.n, c.ra.err = syscall.Read(int(fd), *b)
-		if c.ra.err != syscall.EINTR {
+		n, err = syscall.Read(int(fd), *b)
+		if err != syscall.EINTR {
 			break
 		}
 	}
-	if c.ra.err == syscall.EAGAIN {
+	if err == syscall.EAGAIN {
 		c.l.ahead.Put(b)
 		return false // wait until readable (or the deadline)
 	}
-	c.ra.buf = b
+	c.ra.buf, c.ra.n, c.ra.err = b, n, err
 	return true
 }
 
