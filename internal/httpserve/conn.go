@@ -142,7 +142,6 @@ func (c *watchConn) Read(p []byte) (int, error) {
 // reads the byte alone, and the rest of the request with a second read
 // system call.
 func (c *watchConn) readAhead(p []byte) (int, error) {
-	c.ra.buf, c.ra.n, c.ra.err = nil, 0, nil
 	err := c.raw.Read(c.readFD)
 	buf, n, rerr := c.ra.buf, c.ra.n, c.ra.err
 	c.ra.buf, c.ra.err = nil, nil
