@@ -124,29 +124,35 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 	if tc, ok := conn.(*trackedConn); ok {
 		reused = tc.used.Swap(true)
 	}
+	// The answer's body is made first: it also holds the connection and
+	// its cancellation, so that a request allocates them once.
+	body := &streamBody{hc: hc, conn: conn, ctx: ctx}
+	body.put = func(reuse bool) {
+		if reuse {
+			hc.ReleaseConn(cc)
+		} else {
+			hc.CloseConn(cc)
+		}
+	}
 	// The cancellation: closing the connection unblocks the write or the
 	// read in progress, and tells the upstream that the client left.
-	var cancelled atomic.Bool
-	stop := context.AfterFunc(ctx, func() {
-		cancelled.Store(true)
-		_ = conn.Close()
-	})
+	body.stop = context.AfterFunc(ctx, body.cancel)
 	// fail closes the connection and returns the error to answer: the
 	// context's cause once it fired.
 	fail := func(err error, br *bufio.Reader) error {
-		stop()
+		body.stop()
 		if br != nil {
 			hc.ReleaseReader(br)
 		}
 		hc.CloseConn(cc)
-		if cancelled.Load() {
+		if body.cancelled.Load() {
 			return context.Cause(ctx)
 		}
 		return err
 	}
 	// retryable: nothing came back on a pooled connection, which the
 	// upstream must have closed while it was idle.
-	retryable := func() bool { return reused && !cancelled.Load() && ctx.Err() == nil }
+	retryable := func() bool { return reused && !body.cancelled.Load() && ctx.Err() == nil }
 
 	bw := hc.AcquireWriter(conn)
 	err = freq.Write(bw)
@@ -180,7 +186,7 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 		return nil, false, fail(errUpgrade, br)
 	}
 	resp := &http.Response{
-		Status:     strconv.Itoa(status) + " " + http.StatusText(status),
+		Status:     statusLine(status),
 		StatusCode: status,
 		Proto:      "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Request: req,
@@ -191,21 +197,7 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 	}
 	// The framing: fasthttp counts the special headers itself.
 	resp.Header = fields.Header("Content-Length", "Transfer-Encoding")
-	body := &streamBody{
-		br: br, cancelled: &cancelled, ctx: ctx, keep: !fresp.Header.ConnectionClose(),
-		interrupt: func() { _ = conn.Close() },
-		release: func(reuse bool) {
-			if !stop() || cancelled.Load() {
-				reuse = false // the context fired: the connection is closed
-			}
-			hc.ReleaseReader(br)
-			if reuse {
-				hc.ReleaseConn(cc)
-			} else {
-				hc.CloseConn(cc)
-			}
-		},
-	}
+	body.br, body.keep = br, !fresp.Header.ConnectionClose()
 	n := fresp.Header.ContentLength()
 	switch {
 	case req.Method == http.MethodHead || status == http.StatusNoContent || status == http.StatusNotModified:
@@ -383,13 +375,17 @@ type trackedConn struct {
 // bodies allow: it closes the connection, which ends the Read, and the
 // Read gives the connection and its reader back once it has returned.
 type streamBody struct {
-	br        *bufio.Reader
-	cancelled *atomic.Bool
-	ctx       context.Context
-	// release gives the connection back to the pool (reuse) or closes it.
-	release func(reuse bool)
-	// interrupt closes the connection under a blocked Read.
-	interrupt func()
+	hc *fasthttp.HostClient
+	// put gives the connection back to hc's pool (reuse) or closes it
+	// (a function: fasthttp does not name its connection's type).
+	put  func(reuse bool)
+	conn net.Conn
+	br   *bufio.Reader
+	ctx  context.Context
+	// stop ends the watch of ctx (context.AfterFunc's stop); cancelled
+	// is set once ctx fired and closed the connection.
+	stop      func() bool
+	cancelled atomic.Bool
 
 	r       io.Reader
 	chunked bool // r decodes chunks; the trailer is left in br
@@ -517,6 +513,34 @@ var errBodyClosed = errors.New("http: read on closed response body")
 func (b *streamBody) finish() { b.releaseOnce(b.keep) }
 
 func (b *streamBody) releaseOnce(reuse bool) { b.once.Do(func() { b.release(reuse) }) }
+
+// release gives the connection back to the pool (reuse) or closes it.
+func (b *streamBody) release(reuse bool) {
+	if !b.stop() || b.cancelled.Load() {
+		reuse = false // the context fired: the connection is closed
+	}
+	b.hc.ReleaseReader(b.br)
+	b.put(reuse)
+}
+
+// cancel runs when the request's context is done: closing the
+// connection ends the write or read in progress.
+func (b *streamBody) cancel() {
+	b.cancelled.Store(true)
+	_ = b.conn.Close()
+}
+
+// interrupt closes the connection under a blocked Read.
+func (b *streamBody) interrupt() { _ = b.conn.Close() }
+
+// statusLine is net/http's Response.Status for a status code; the
+// usual one without an allocation.
+func statusLine(status int) string {
+	if status == http.StatusOK {
+		return "200 OK"
+	}
+	return strconv.Itoa(status) + " " + http.StatusText(status)
+}
 
 type eofReader struct{}
 
