@@ -1,6 +1,6 @@
-// Package awsclient holds what every AWS SDK client the gateway builds
-// shares: for now, the HTTP client wrapper that keeps a fast answer from
-// being lost to a race in the SDK's request bodies.
+// Package awsclient holds what the gateway's AWS clients share: the HTTP
+// client wrapper that keeps a fast answer from being lost to a race in
+// the SDK's request bodies, and the check of a region for a host name.
 package awsclient
 
 import (
@@ -50,3 +50,18 @@ type body struct{ rc io.ReadCloser }
 
 func (b body) Read(p []byte) (int, error) { return b.rc.Read(p) }
 func (b body) Close() error               { return b.rc.Close() }
+
+// ValidRegion reports whether region can go into a host name: AWS
+// regions are lower-case letters, digits and hyphens.
+func ValidRegion(region string) bool {
+	if region == "" {
+		return false
+	}
+	for i := 0; i < len(region); i++ {
+		c := region[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}

@@ -7,12 +7,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-
-	"github.com/outcrop/outcrop/internal/awsclient"
 )
 
 // ErrNotConfigured is returned by Load for a Source that names no key.
@@ -25,17 +19,17 @@ var ErrNotConfigured = errors.New("no master key configured")
 var ErrInvalid = errors.New("unusable value")
 
 // Load returns the master key from s, reading the parameter or secret
-// through the AWS SDK's default configuration (credentials chain,
-// retries). getenv supplies AWS_ENDPOINT_URL_SSM,
+// with the AWS SDK's default configuration (credentials chain, retry
+// policy) and its SigV4 signer (the call itself is callJSON's). getenv supplies AWS_ENDPOINT_URL_SSM,
 // AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL,
 // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, the region variables and, when set
 // there, static credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 // AWS_SESSION_TOKEN); nil means os.Getenv. The SDK itself still reads the
 // process environment and shared files for everything else.
 //
-// Errors name the source (Source.Describe), never the key; AWS errors are
-// wrapped, so errors.As finds the SDK's typed error (e.g.
-// *types.ParameterNotFound).
+// Errors name the source (Source.Describe), never the key; an AWS error
+// answer is wrapped as a smithy.APIError, so errors.As finds its code
+// (e.g. "ParameterNotFound").
 func Load(ctx context.Context, s Source, getenv func(string) string) (string, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -69,16 +63,12 @@ func loadParameter(ctx context.Context, s Source, getenv func(string) string) (s
 	if err != nil {
 		return "", err
 	}
-	client := ssm.NewFromConfig(cfg, func(o *ssm.Options) {
-		o.HTTPClient = awsclient.HTTP(o.HTTPClient)
-		if u := endpoint(getenv, envEndpointSSM); u != nil {
-			o.BaseEndpoint = u
-		}
-	})
-	out, err := client.GetParameter(ctx, &ssm.GetParameterInput{
-		Name: aws.String(s.ParamName), WithDecryption: aws.Bool(true),
-	})
-	if err != nil {
+	in := struct {
+		Name           string
+		WithDecryption bool
+	}{s.ParamName, true}
+	var out struct{ Parameter *struct{ Value *string } }
+	if err := callJSON(ctx, cfg, serviceSSM, "GetParameter", getenv, in, &out); err != nil {
 		return "", fmt.Errorf("get parameter: %w", err)
 	}
 	if out.Parameter == nil || out.Parameter.Value == nil {
@@ -94,14 +84,11 @@ func loadSecret(ctx context.Context, s Source, getenv func(string) string) (stri
 	if err != nil {
 		return "", err
 	}
-	client := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		o.HTTPClient = awsclient.HTTP(o.HTTPClient)
-		if u := endpoint(getenv, envEndpointSecretsManager); u != nil {
-			o.BaseEndpoint = u
-		}
-	})
-	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.SecretARN)})
-	if err != nil {
+	in := struct {
+		SecretID string `json:"SecretId"`
+	}{s.SecretARN}
+	var out struct{ SecretString *string }
+	if err := callJSON(ctx, cfg, serviceSecretsManager, "GetSecretValue", getenv, in, &out); err != nil {
 		return "", fmt.Errorf("get secret value: %w", err)
 	}
 	if out.SecretString == nil {

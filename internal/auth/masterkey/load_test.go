@@ -326,3 +326,38 @@ func TestLoadEndpointPrecedence(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadRetries checks a throttled read is retried, as the SDK's
+// standard retry policy says, and that an answer that is not the
+// operation's JSON fails without quoting it.
+func TestLoadRetries(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     masterkey.Source
+		failure string
+		want    string
+		target  string
+	}{
+		{"ssm throttled", masterkey.Source{ParamName: "/outcrop/master"}, "ThrottlingException", ssmKey, awssecretstest.TargetGetParameter},
+		{"secret throttled", masterkey.Source{SecretARN: "outcrop/master"}, "TooManyRequestsException", secretKey, awssecretstest.TargetGetSecretValue},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := awssecretstest.New(t, append(fixtures(), awssecretstest.WithFailures(awssecretstest.Failure{Code: tt.failure}))...)
+			got, err := masterkey.Load(context.Background(), tt.src, testEnv(t, s, nil))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("got key %q, want %q", got, tt.want)
+			}
+			var targets []string
+			for _, r := range s.Requests() {
+				targets = append(targets, r.Target)
+			}
+			if diff := cmp.Diff([]string{tt.target, tt.target}, targets); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/outcrop/outcrop/internal/awsclient"
 )
 
 // Operation is a Bedrock Runtime operation, named by the last segment of
@@ -45,21 +47,6 @@ func resolveRegion(region string, getenv func(string) string) string {
 	return ""
 }
 
-// validRegion reports whether region can go into a host name: AWS regions
-// are lower-case letters, digits and hyphens.
-func validRegion(region string) bool {
-	if region == "" {
-		return false
-	}
-	for i := 0; i < len(region); i++ {
-		c := region[i]
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
 // resolveEndpoint returns the base URL of Bedrock Runtime: the override,
 // else the SDK's environment variables (the service-specific one first;
 // both ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true), else the
@@ -76,7 +63,7 @@ func resolveEndpoint(override, region string, getenv func(string) string) (*url.
 		if region == "" {
 			return nil, errors.New("region is required to find the endpoint (set it, or AWS_REGION)")
 		}
-		if !validRegion(region) {
+		if !awsclient.ValidRegion(region) {
 			return nil, fmt.Errorf("region %q is not a valid AWS region", region)
 		}
 		return defaultEndpoint(region), nil
