@@ -29,11 +29,13 @@ import (
 // (in stream.WriteTo) while the handler's goroutine writes the chunks
 // itself, through the writer fasthttp gives the stream.
 type exchange struct {
-	f      *fastServer
-	fc     *fasthttp.RequestCtx
-	conn   *watchConn // nil: not watched
-	req    *http.Request
-	body   *body
+	f    *fastServer
+	fc   *fasthttp.RequestCtx
+	conn *watchConn // nil: not watched
+	req  *http.Request
+	body *body
+	// bodyv is where body points: the body is made with the exchange.
+	bodyv  body
 	cancel context.CancelFunc
 
 	header http.Header
@@ -95,7 +97,8 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 		base = context.Background()
 	}
 	ctx, cancel := context.WithCancel(base)
-	r := &http.Request{
+	// r is copied by WithContext: built here, it is not allocated twice.
+	r := http.Request{
 		Method:     method(fc.Method()),
 		URL:        u,
 		Proto:      "HTTP/1.1",
@@ -117,11 +120,13 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 	switch b := fc.Request.Body(); {
 	case tooLarge != nil:
 		r.ContentLength = int64(h.ContentLength())
-		x.body = &body{err: tooLarge}
+		x.bodyv.err = tooLarge
+		x.body = &x.bodyv
 		r.Body = x.body
 	case len(b) > 0:
 		r.ContentLength = int64(len(b))
-		x.body = &body{b: b}
+		x.bodyv.b = b
+		x.body = &x.bodyv
 		r.Body = x.body
 	default:
 		r.Body = http.NoBody

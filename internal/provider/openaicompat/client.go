@@ -92,26 +92,29 @@ func (c *Client) urlFor(op endpoint, model string) (*url.URL, error) {
 // that release it. The parent is the caller's context, kept to tell the
 // caller's cancellation from the client's own timeouts.
 type call struct {
-	parent        context.Context
-	ctx           context.Context
-	cancel        context.CancelCauseFunc
-	cancelTimeout context.CancelFunc
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	// timeout ends ctx with the client's timeout as the cause. A timer
+	// rather than a context.WithTimeoutCause: one context fewer per
+	// call, and nothing downstream reads the deadline.
+	timeout *time.Timer
 }
 
 func (c *Client) newCall(parent context.Context) *call {
-	cl := &call{parent: parent, ctx: parent}
-	if c.cfg.Timeout > 0 {
-		cl.ctx, cl.cancelTimeout = context.WithTimeoutCause(cl.ctx, c.cfg.Timeout, c.errTimeout)
+	cl := &call{parent: parent}
+	cl.ctx, cl.cancel = context.WithCancelCause(parent)
+	if d := c.cfg.Timeout; d > 0 {
+		cl.timeout = time.AfterFunc(d, func() { cl.cancel(c.errTimeout) })
 	}
-	cl.ctx, cl.cancel = context.WithCancelCause(cl.ctx)
 	return cl
 }
 
 // release ends the call's context; safe to call more than once.
 func (cl *call) release() {
 	cl.cancel(nil)
-	if cl.cancelTimeout != nil {
-		cl.cancelTimeout()
+	if cl.timeout != nil {
+		cl.timeout.Stop()
 	}
 }
 
