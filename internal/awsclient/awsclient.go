@@ -1,11 +1,13 @@
 // Package awsclient holds what the gateway's AWS clients share: the HTTP
 // client wrapper that keeps a fast answer from being lost to a race in
-// the SDK's request bodies, and the check of a region for a host name.
+// the SDK's request bodies, the check of a region for a host name, and
+// the cleaning of an error code.
 package awsclient
 
 import (
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -64,4 +66,17 @@ func ValidRegion(region string) bool {
 		}
 	}
 	return true
+}
+
+// ErrorCode is an AWS error code as the SDKs report it: without what
+// follows the first ':' (X-Amzn-ErrorType appends a URL) and what
+// precedes the last '#' (a shape namespace).
+func ErrorCode(code string) string {
+	if i := strings.IndexByte(code, ':'); i >= 0 {
+		code = code[:i]
+	}
+	if i := strings.LastIndexByte(code, '#'); i >= 0 {
+		code = code[i+1:]
+	}
+	return strings.TrimSpace(code)
 }

@@ -180,25 +180,12 @@ func answerError(svc service, op string, resp *http.Response, data []byte) error
 	code := firstSet(resp.Header.Get("X-Amzn-ErrorType"), doc.Type, doc.Code)
 	e := &apiError{
 		svc: svc.id, op: op, status: resp.StatusCode, requestID: resp.Header.Get("X-Amzn-RequestId"),
-		code: sanitizeCode(code), msg: firstSet(doc.LowerMsg, doc.UpperMsg),
+		code: awsclient.ErrorCode(code), msg: firstSet(doc.LowerMsg, doc.UpperMsg),
 	}
 	if e.code == "" {
 		e.code = http.StatusText(resp.StatusCode)
 	}
 	return e
-}
-
-// sanitizeCode drops what AWS may put around an error code: a namespace
-// before '#' ("com.amazon.coral.service#UnknownOperationException") and
-// a URL after ':'.
-func sanitizeCode(code string) string {
-	if i := strings.IndexByte(code, ':'); i >= 0 {
-		code = code[:i]
-	}
-	if i := strings.LastIndexByte(code, '#'); i >= 0 {
-		code = code[i+1:]
-	}
-	return strings.TrimSpace(code)
 }
 
 // serviceEndpoint is where svc's requests go: the configured endpoint

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outcrop/outcrop/internal/awsclient"
 	"github.com/outcrop/outcrop/internal/openai"
 	"github.com/outcrop/outcrop/internal/provider"
 )
@@ -147,7 +148,7 @@ func responseError(status int, header http.Header, body []byte) (ue *provider.Up
 			code = c
 		}
 	}
-	code = cleanCode(code)
+	code = awsclient.ErrorCode(code)
 	msg := eb.Message
 	if msg == "" {
 		msg = eb.MessageU
@@ -171,7 +172,7 @@ func exceptionError(typ string, payload []byte, requestID string) *provider.Upst
 	if msg == "" {
 		msg = eb.MessageU
 	}
-	code := cleanCode(typ)
+	code := awsclient.ErrorCode(typ)
 	if code != "" {
 		code = strings.ToUpper(code[:1]) + code[1:]
 	}
@@ -189,18 +190,6 @@ func frameError(code, msg, requestID string) *provider.UpstreamError {
 		msg = "Bedrock ended the stream with an error"
 	}
 	return upstreamError(cls, &APIError{Code: code, Message: msg, RequestID: requestID}, 0)
-}
-
-// cleanCode drops what follows the first ':' (X-Amzn-ErrorType appends a
-// URL) and what precedes the last '#' (a shape namespace).
-func cleanCode(code string) string {
-	if i := strings.IndexByte(code, ':'); i >= 0 {
-		code = code[:i]
-	}
-	if i := strings.LastIndexByte(code, '#'); i >= 0 {
-		code = code[i+1:]
-	}
-	return strings.TrimSpace(code)
 }
 
 // upstreamError builds the client's error. Bedrock's message is kept: it
