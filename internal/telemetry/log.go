@@ -12,9 +12,12 @@ import (
 )
 
 // NewLogger builds the logger described by cfg. It writes to stderr when
-// cfg.File is empty, else to a RotatingFile, which the returned Closer
-// closes (for stderr the Closer does nothing). Zero fields mean their
-// defaults, as in config.Log; an unknown format or level is an error.
+// cfg.File is empty, else to a RotatingFile. Records that come close
+// together are written out together, within 100 ms, and a record at Warn
+// or above at once (bufferedWriter); the returned Closer writes out what
+// is left and closes the file (stderr is not closed). Zero fields mean
+// their defaults, as in config.Log; an unknown format or level is an
+// error.
 func NewLogger(cfg config.Log, stderr io.Writer) (*slog.Logger, io.Closer, error) {
 	level, err := parseLevel(cfg.Level)
 	if err != nil {
@@ -33,7 +36,9 @@ func NewLogger(cfg config.Log, stderr io.Writer) (*slog.Logger, io.Closer, error
 		}
 		out, closer = f, f
 	}
-	return slog.New(newHandler(out, &slog.HandlerOptions{Level: level})), closer, nil
+	buf := newBufferedWriter(out)
+	h := flushingHandler{newHandler(buf, &slog.HandlerOptions{Level: level}), buf}
+	return slog.New(h), flushCloser{buf, closer}, nil
 }
 
 // parseLevel maps the four configuration level names to slog levels.

@@ -125,9 +125,13 @@ func TestNewLoggerFile(t *testing.T) {
 	if stderr.Len() != 0 {
 		t.Errorf("got %q on stderr, want nothing", stderr.String())
 	}
-	rf, ok := closer.(*RotatingFile)
+	fc, ok := closer.(flushCloser)
 	if !ok {
-		t.Fatalf("closer is %T, want *RotatingFile", closer)
+		t.Fatalf("closer is %T, want flushCloser", closer)
+	}
+	rf, ok := fc.next.(*RotatingFile)
+	if !ok {
+		t.Fatalf("closer closes %T, want *RotatingFile", fc.next)
 	}
 	if got, want := rf.maxBytes, int64(config.DefaultLogMaxSizeMB)<<20; got != want {
 		t.Errorf("got rotation at %d bytes, want %d (the default)", got, want)
