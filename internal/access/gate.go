@@ -332,12 +332,7 @@ func (t *ticket) finish(o outcome) {
 		}
 	}
 	if t.res != nil {
-		// The request's context is over; settling must not be cut by it.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := t.g.opts.Limiter.Settle(ctx, t.res, ratelimit.Actual{Tokens: charged, Cost: cost}); err != nil {
-			t.g.opts.Logger.Warn("cannot settle rate limits", "request_id", sc.RequestID, "error", err)
-		}
-		cancel()
+		t.settle(ratelimit.Actual{Tokens: charged, Cost: cost})
 	}
 	if t.g.opts.Ledger == nil {
 		return
@@ -358,6 +353,26 @@ func (t *ticket) finish(o outcome) {
 		Cost:             cost,
 		Latency:          time.Since(sc.Start),
 	})
+}
+
+// settle settles the ticket's reservation. The answer is out, so
+// nothing waits for a limiter that can settle later (Redis: the script
+// rides the next round trip).
+func (t *ticket) settle(actual ratelimit.Actual) {
+	logger, id := t.g.opts.Logger, t.sc.RequestID
+	failed := func(err error) {
+		if err != nil {
+			logger.Warn("cannot settle rate limits", "request_id", id, "error", err)
+		}
+	}
+	if l, ok := t.g.opts.Limiter.(ratelimit.LaterSettler); ok {
+		l.SettleLater(t.res, actual, failed)
+		return
+	}
+	// The request's context is over; settling must not be cut by it.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	failed(t.g.opts.Limiter.Settle(ctx, t.res, actual))
 }
 
 // maybeBilled reports whether the upstream may have charged for a call: a

@@ -27,6 +27,7 @@ type accessParts struct {
 	cache   *auth.KeyCache
 	ledger  *usage.Ledger
 	redis   *redis.Client
+	shared  *ratelimit.Redis // the limiter on redis, nil when in memory
 	auth    *auth.Authenticator
 	gate    *access.Gate
 	keys    *access.Keys
@@ -150,7 +151,8 @@ func (p *accessParts) newLimiter(ctx context.Context, cfg *config.Config) (ratel
 		return nil, fmt.Errorf("connect to Redis: %w", err)
 	}
 	p.limiter = "redis"
-	return ratelimit.NewRedis(p.redis, opts), nil
+	p.shared = ratelimit.NewRedis(p.redis, opts)
+	return p.shared, nil
 }
 
 // priceTable is the shipped prices with the configuration's on top; the
@@ -185,6 +187,12 @@ func (p *accessParts) close(ctx context.Context) error {
 	var errs []error
 	if p.ledger != nil {
 		errs = append(errs, p.ledger.Close(ctx))
+	}
+	if p.shared != nil {
+		// The last requests' settles may still be on their way.
+		if err := p.shared.Flush(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("settle rate limits: %w", err))
+		}
 	}
 	if p.redis != nil {
 		errs = append(errs, p.redis.Close())

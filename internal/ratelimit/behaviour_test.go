@@ -53,6 +53,12 @@ func TestRedisBehaviour(t *testing.T) {
 	}
 }
 
+func TestRedisSettleLaterBehaviour(t *testing.T) {
+	for _, b := range behaviours {
+		t.Run(b.name, func(t *testing.T) { b.run(t, redisLaterHarness()) })
+	}
+}
+
 func testBurst(t *testing.T, h harness) {
 	t.Helper()
 	l := h.newLimiter(t, Options{})

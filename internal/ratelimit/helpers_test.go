@@ -66,6 +66,26 @@ func redisHarness() harness {
 	}
 }
 
+// redisLaterHarness is Redis settling through SettleLater, so that the
+// behaviour table checks it as it checks Settle.
+func redisLaterHarness() harness {
+	h := redisHarness()
+	h.newLimiter = func(t *testing.T, opts Options) Limiter {
+		t.Helper()
+		return laterLimiter{newTestRedis(t, opts)}
+	}
+	return h
+}
+
+// laterLimiter's Settle is SettleLater, waiting for done.
+type laterLimiter struct{ *Redis }
+
+func (l laterLimiter) Settle(_ context.Context, res *Reservation, actual Actual) error {
+	errc := make(chan error, 1)
+	l.SettleLater(res, actual, func(err error) { errc <- err })
+	return <-errc
+}
+
 // newTestRedis returns a Redis limiter with a client and key prefix of
 // its own, as one replica would have.
 func newTestRedis(t testing.TB, opts Options) *Redis {

@@ -191,6 +191,19 @@ type Limiter interface {
 	Settle(ctx context.Context, res *Reservation, actual Actual) error
 }
 
+// LaterSettler is a Limiter that can settle without its caller waiting
+// for the store: Redis, where a settle can ride a round trip shared
+// with other requests' scripts. A request whose answer is out has no
+// use for waiting.
+type LaterSettler interface {
+	Limiter
+	// SettleLater is Settle, except that it may return before the settle
+	// is done; done (which may be nil, and must not block) is called
+	// once with what Settle would have returned, perhaps from another
+	// goroutine and perhaps before SettleLater returns.
+	SettleLater(res *Reservation, actual Actual, done func(error))
+}
+
 // Options configure a limiter. The zero value is ready to use.
 type Options struct {
 	// Prefix starts every Redis key, e.g. "outcrop:". On Redis Cluster it
@@ -220,6 +233,6 @@ func (o Options) withDefaults() Options {
 }
 
 var (
-	_ Limiter = (*Memory)(nil)
-	_ Limiter = (*Redis)(nil)
+	_ Limiter      = (*Memory)(nil)
+	_ LaterSettler = (*Redis)(nil)
 )

@@ -144,22 +144,60 @@ func parseState(p *plan, reply []int64) (*state, error) {
 // Settle implements Limiter with one script. A Settle that fails can be
 // retried.
 func (r *Redis) Settle(ctx context.Context, res *Reservation, actual Actual) error {
-	if res == nil {
-		return nil
-	}
-	if err := validActual(actual); err != nil {
+	keys, args, err := r.startSettle(res, actual)
+	if keys == nil {
 		return err
 	}
-	if !r.claim(res, true) {
-		return nil
+	return r.settled(res, r.batch.run(ctx, r.settle, keys, args...))
+}
+
+// SettleLater implements LaterSettler: Settle without waiting for the
+// reply when a round trip to Redis is in flight; the script rides the
+// next one, still ahead of every script queued after it. done is called
+// once, with Settle's error, from the goroutine that got the reply (it
+// must not block); it may be nil.
+func (r *Redis) SettleLater(res *Reservation, actual Actual, done func(error)) {
+	if done == nil {
+		done = func(error) {}
 	}
-	keys, args := r.settleCall(res, actual)
-	if err := r.batch.run(ctx, r.settle, keys, args...).Err(); err != nil {
+	keys, args, err := r.startSettle(res, actual)
+	if keys == nil {
+		done(err)
+		return
+	}
+	r.batch.post(r.settle, keys, args, func(cmd *redis.Cmd) { done(r.settled(res, cmd)) })
+}
+
+// startSettle checks actual and claims res, returning the settle
+// script's keys and arguments; nil keys when there is nothing to run
+// (nothing reserved, settled already, or the error).
+func (r *Redis) startSettle(res *Reservation, actual Actual) (keys []string, args []any, err error) {
+	if res == nil {
+		return nil, nil, nil
+	}
+	if err := validActual(actual); err != nil {
+		return nil, nil, err
+	}
+	if !r.claim(res, true) {
+		return nil, nil, nil
+	}
+	keys, args = r.settleCall(res, actual)
+	return keys, args, nil
+}
+
+// settled is the outcome of res's settle script: a failed one leaves res
+// unsettled, so that it can be tried again.
+func (r *Redis) settled(res *Reservation, cmd *redis.Cmd) error {
+	if err := cmd.Err(); err != nil {
 		r.claim(res, false)
 		return fmt.Errorf("run the rate limit settle script: %w", err)
 	}
 	return nil
 }
+
+// Flush waits until every SettleLater has had its reply, or ctx is
+// done. Call it before closing the client.
+func (r *Redis) Flush(ctx context.Context) error { return r.batch.wait(ctx) }
 
 // claim sets res.settled to settled, reporting whether that changed it.
 func (r *Redis) claim(res *Reservation, settled bool) bool {

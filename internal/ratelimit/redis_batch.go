@@ -10,16 +10,24 @@ import (
 // batcher runs the limiter's scripts for concurrent callers in shared
 // round trips (group commit): a caller that finds no round trip in
 // flight sends its script at once; those that arrive meanwhile queue,
-// and the first of them sends the whole queue as one pipeline when the
-// round trip in flight is back. No caller waits for a timer, an idle
-// gateway pays one round trip per script as before, and a loaded one
-// pays far fewer: each script is still atomic on the server, and the
-// pipeline keeps them in order.
+// and the first of them that waits for its reply sends the whole queue
+// as one pipeline when the round trip in flight is back. No caller waits
+// for a timer, an idle gateway pays one round trip per script as before,
+// and a loaded one pays far fewer: each script is still atomic on the
+// server, and the pipeline keeps them in the order they were queued.
+//
+// A script can also be posted: queued without waiting for its reply,
+// which a callback gets (Settle, whose caller has answered its client
+// already and need not wait a round trip, nor be woken after it). When a
+// round trip comes back to a queue of posted scripts only, a goroutine
+// of the batcher's sends them, so that no caller is held for a round
+// trip that is not its own.
 type batcher struct {
 	client redis.UniversalClient
 	mu     sync.Mutex
-	busy   bool
+	busy   bool // a round trip is in flight, or its sender is deciding who sends next
 	queue  []*scriptCall
+	posted sync.WaitGroup // posted scripts without their reply yet
 }
 
 type scriptCall struct {
@@ -28,8 +36,9 @@ type scriptCall struct {
 	args   []any
 	cmd    *redis.Cmd
 	// done is closed once cmd holds the reply; lead, when the call is
-	// to send the queue.
+	// to send the queue. A posted call has neither, and then instead.
 	done, lead chan struct{}
+	then       func(*redis.Cmd)
 }
 
 // run runs s as Script.Run would (EVALSHA, EVAL when the server does not
@@ -51,6 +60,32 @@ func (b *batcher) run(ctx context.Context, s *redis.Script, keys []string, args 
 		b.busy = true
 		b.queue = append(b.queue, c)
 	}
+	b.sendQueue(ctx)
+	return c.cmd
+}
+
+// post runs s as run does, and then calls then with its reply instead
+// of returning it. When a round trip is in flight, post returns at once
+// and then is called from whichever goroutine sends the script; when
+// none is, the caller sends it, and then is called before post returns.
+func (b *batcher) post(s *redis.Script, keys []string, args []any, then func(*redis.Cmd)) {
+	c := &scriptCall{script: s, keys: keys, args: args, then: then}
+	b.posted.Add(1)
+	b.mu.Lock()
+	b.queue = append(b.queue, c)
+	if b.busy {
+		b.mu.Unlock()
+		return
+	}
+	b.busy = true
+	b.sendQueue(context.Background())
+}
+
+// sendQueue sends the queue as one round trip; b.mu is held and b.busy
+// set, and it returns with b.mu released. What queued meanwhile goes to
+// its first caller that waits, else to a goroutine of its own, else
+// nowhere: the batcher is idle again.
+func (b *batcher) sendQueue(ctx context.Context) {
 	batch := b.queue
 	b.queue = nil
 	b.mu.Unlock()
@@ -58,24 +93,32 @@ func (b *batcher) run(ctx context.Context, s *redis.Script, keys []string, args 
 	b.send(ctx, batch)
 
 	b.mu.Lock()
-	if len(b.queue) > 0 {
-		close(b.queue[0].lead)
-	} else {
+	defer b.mu.Unlock()
+	if len(b.queue) == 0 {
 		b.busy = false
+		return
 	}
-	b.mu.Unlock()
-	return c.cmd
+	for _, q := range b.queue {
+		if q.lead != nil {
+			close(q.lead)
+			return
+		}
+	}
+	go func() {
+		b.mu.Lock()
+		b.sendQueue(context.Background())
+	}()
 }
 
-// send runs the batch and closes each call's done. A lone call runs
-// under its caller's context; a batch under none of its callers' (one
-// that gives up must not fail the others), bounded by the client's own
-// timeouts.
+// send runs the batch and hands each call its reply. A lone call runs
+// under the context it came with (its caller's, or none for a posted
+// one); a batch under none of its callers' (one that gives up must not
+// fail the others), bounded by the client's own timeouts.
 func (b *batcher) send(ctx context.Context, batch []*scriptCall) {
 	if len(batch) == 1 {
 		c := batch[0]
 		c.cmd = c.script.Run(ctx, b.client, c.keys, c.args...)
-		close(c.done)
+		b.finish(c)
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
@@ -88,6 +131,31 @@ func (b *batcher) send(ctx context.Context, batch []*scriptCall) {
 		if err := c.cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 			c.cmd = c.script.Run(ctx, b.client, c.keys, c.args...)
 		}
+		b.finish(c)
+	}
+}
+
+func (b *batcher) finish(c *scriptCall) {
+	if c.then == nil {
 		close(c.done)
+		return
+	}
+	c.then(c.cmd)
+	b.posted.Done()
+}
+
+// wait returns once every posted script has had its reply, or when ctx
+// is done.
+func (b *batcher) wait(ctx context.Context) error {
+	idle := make(chan struct{})
+	go func() {
+		b.posted.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
 	}
 }

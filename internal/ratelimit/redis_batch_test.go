@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -86,6 +87,145 @@ func (h *countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		h.add()
+		return next(ctx, cmds)
+	}
+}
+
+// TestBatcherPosted mixes posted and waited-for scripts from many
+// goroutines: each runs once, each posted one's then is called once with
+// its own reply, wait returns only when all are in, and a goroutine's
+// post runs before the script it queues next.
+func TestBatcherPosted(t *testing.T) {
+	u, prefix := testservice.Redis(t)
+	client := newTestClient(t, u)
+	b := &batcher{client: client}
+	incr := redis.NewScript(`return redis.call("INCR", KEYS[1])`)
+	key := prefix + "posted"
+	t.Cleanup(func() { client.Del(context.Background(), key) })
+	const goroutines, each = 16, 50
+	var mu sync.Mutex
+	var replies []int64
+	add := func(v int64) {
+		mu.Lock()
+		replies = append(replies, v)
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range each {
+				var posted int64
+				b.post(incr, []string{key}, nil, func(cmd *redis.Cmd) {
+					v, err := cmd.Int64()
+					if err != nil {
+						t.Errorf("posted: %v", err)
+					}
+					posted = v // read only after run below, which follows it
+					add(v)
+				})
+				v, err := b.run(context.Background(), incr, []string{key}).Int64()
+				if err != nil {
+					t.Errorf("run: %v", err)
+				}
+				add(v)
+				mu.Lock()
+				p := posted
+				mu.Unlock()
+				if p == 0 || p >= v {
+					t.Errorf("posted script replied %d, the one run after it %d: want the posted one first", p, v)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := b.wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2 * goroutines * each
+	if len(replies) != n {
+		t.Fatalf("got %d replies, want %d", len(replies), n)
+	}
+	seen := map[int64]bool{}
+	for _, v := range replies {
+		if v < 1 || v > n || seen[v] {
+			t.Fatalf("reply %d: want each of 1..%d once", v, n)
+		}
+		seen[v] = true
+	}
+}
+
+// TestBatcherWait: a script posted while a round trip is in flight
+// returns at once, and wait returns only after its then has run.
+func TestBatcherWait(t *testing.T) {
+	u, prefix := testservice.Redis(t)
+	client := newTestClient(t, u)
+	b := &batcher{client: client}
+	incr := redis.NewScript(`return redis.call("INCR", KEYS[1])`)
+	key := prefix + "wait"
+	t.Cleanup(func() { client.Del(context.Background(), key) })
+	if err := incr.Load(context.Background(), client).Err(); err != nil {
+		t.Fatal(err)
+	}
+	gate := &holdHook{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	client.AddHook(gate)
+	release := sync.OnceFunc(func() { close(gate.release) })
+	t.Cleanup(release) // a failed test does not leave the round trip held
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		b.run(context.Background(), incr, []string{key})
+	}()
+	<-gate.entered // the first script is in flight, and held
+	var thenRan sync.WaitGroup
+	thenRan.Add(1)
+	var got int64
+	b.post(incr, []string{key}, nil, func(cmd *redis.Cmd) {
+		got, _ = cmd.Int64()
+		thenRan.Done()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := b.wait(ctx); err == nil {
+		t.Fatal("wait returned while the posted script was queued behind a held round trip")
+	}
+	release()
+	if err := b.wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	thenRan.Wait() // would block forever had then not run
+	if got != 2 {
+		t.Errorf("the posted script replied %d, want 2", got)
+	}
+	<-first
+}
+
+// holdHook signals each round trip as it starts and holds it until
+// release is closed.
+type holdHook struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h *holdHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *holdHook) hold() {
+	select {
+	case h.entered <- struct{}{}:
+	default:
+	}
+	<-h.release
+}
+
+func (h *holdHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.hold()
+		return next(ctx, cmd)
+	}
+}
+
+func (h *holdHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.hold()
 		return next(ctx, cmds)
 	}
 }

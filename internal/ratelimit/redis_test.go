@@ -230,4 +230,16 @@ func TestRedisDown(t *testing.T) {
 	if res.settled {
 		t.Error("a failed Settle marked the reservation settled, so a retry would do nothing")
 	}
+	errc := make(chan error, 1)
+	l.SettleLater(res, Actual{}, func(err error) { errc <- err })
+	if err := <-errc; err == nil {
+		t.Error("SettleLater: got no error, want one")
+	}
+	if res.settled {
+		t.Error("a failed SettleLater marked the reservation settled, so a retry would do nothing")
+	}
+	l.SettleLater(res, Actual{}, nil) // no done: the error has nowhere to go, and nothing panics
+	if err := l.Flush(context.Background()); err != nil {
+		t.Errorf("Flush: %v", err)
+	}
 }
