@@ -121,6 +121,7 @@ func BenchmarkRedisAllowSettleC16(b *testing.B) {
 // allowSettleLater is allowSettle with a SettleLater that is not waited
 // for, as the gateway's.
 func allowSettleLater(b *testing.B, l *Redis, req Request) {
+	b.Helper()
 	d, res, err := l.Allow(context.Background(), req)
 	if err != nil || !d.Allowed {
 		b.Fatalf("Allow: got allowed %v (%s), error %v; want allowed", d.Allowed, d.Reason, err)
@@ -134,6 +135,7 @@ func allowSettleLater(b *testing.B, l *Redis, req Request) {
 
 // processCPU returns the process's user and system CPU time so far.
 func processCPU(b *testing.B) time.Duration {
+	b.Helper()
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
