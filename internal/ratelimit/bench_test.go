@@ -88,7 +88,7 @@ func BenchmarkRedisAllowSettleC16(b *testing.B) {
 			u, prefix := testservice.Redis(b)
 			client := newTestClient(b, u)
 			var trips countingHook
-			client.AddHook(&trips)
+			client.AddHook(callHook{trips.add})
 			r := NewRedis(client, Options{Prefix: prefix})
 			var l Limiter = r
 			if later {

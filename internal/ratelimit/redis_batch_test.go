@@ -16,14 +16,9 @@ import (
 // round trips than scripts are made, and a server that forgot the script
 // (SCRIPT FLUSH) is handled inside a batch too.
 func TestBatcherSharesRoundTrips(t *testing.T) {
-	u, prefix := testservice.Redis(t)
-	client := newTestClient(t, u)
+	client, b, key := newIncrBatcher(t)
 	var trips countingHook
-	client.AddHook(&trips)
-	b := &batcher{client: client}
-	incr := redis.NewScript(`return redis.call("INCR", KEYS[1])`)
-	key := prefix + "batch"
-	t.Cleanup(func() { client.Del(context.Background(), key) })
+	client.AddHook(callHook{trips.add})
 	ctx := context.Background()
 	for round, flush := range []bool{false, true} {
 		if flush {
@@ -62,8 +57,22 @@ func TestBatcherSharesRoundTrips(t *testing.T) {
 	}
 }
 
+// incr is the script the batcher tests run: INCR of its key.
+var incr = redis.NewScript(`return redis.call("INCR", KEYS[1])`)
+
+// newIncrBatcher returns a client of the test's own, a batcher on it and
+// a key under the test's prefix, deleted at the end.
+func newIncrBatcher(t *testing.T) (*redis.Client, *batcher, string) {
+	t.Helper()
+	u, prefix := testservice.Redis(t)
+	client := newTestClient(t, u)
+	key := prefix + "incr"
+	t.Cleanup(func() { client.Del(context.Background(), key) })
+	return client, &batcher{client: client}, key
+}
+
 // countingHook counts the client's round trips: single commands and
-// pipelines alike.
+// pipelines alike. Add it as callHook{h.add}.
 type countingHook struct {
 	mu sync.Mutex
 	n  int
@@ -75,18 +84,22 @@ func (h *countingHook) count() int { h.mu.Lock(); defer h.mu.Unlock(); return h.
 
 func (h *countingHook) add() { h.mu.Lock(); h.n++; h.mu.Unlock() }
 
-func (h *countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+// callHook calls before ahead of each round trip of the client: single
+// commands and pipelines alike.
+type callHook struct{ before func() }
 
-func (h *countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (h callHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h callHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.add()
+		h.before()
 		return next(ctx, cmd)
 	}
 }
 
-func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (h callHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.add()
+		h.before()
 		return next(ctx, cmds)
 	}
 }
@@ -96,12 +109,7 @@ func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 // its own reply, wait returns only when all are in, and a goroutine's
 // post runs before the script it queues next.
 func TestBatcherPosted(t *testing.T) {
-	u, prefix := testservice.Redis(t)
-	client := newTestClient(t, u)
-	b := &batcher{client: client}
-	incr := redis.NewScript(`return redis.call("INCR", KEYS[1])`)
-	key := prefix + "posted"
-	t.Cleanup(func() { client.Del(context.Background(), key) })
+	_, b, key := newIncrBatcher(t)
 	const goroutines, each = 16, 50
 	var mu sync.Mutex
 	var replies []int64
@@ -157,17 +165,12 @@ func TestBatcherPosted(t *testing.T) {
 // TestBatcherWait: a script posted while a round trip is in flight
 // returns at once, and wait returns only after its then has run.
 func TestBatcherWait(t *testing.T) {
-	u, prefix := testservice.Redis(t)
-	client := newTestClient(t, u)
-	b := &batcher{client: client}
-	incr := redis.NewScript(`return redis.call("INCR", KEYS[1])`)
-	key := prefix + "wait"
-	t.Cleanup(func() { client.Del(context.Background(), key) })
+	client, b, key := newIncrBatcher(t)
 	if err := incr.Load(context.Background(), client).Err(); err != nil {
 		t.Fatal(err)
 	}
 	gate := &holdHook{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	client.AddHook(gate)
+	client.AddHook(callHook{gate.hold})
 	release := sync.OnceFunc(func() { close(gate.release) })
 	t.Cleanup(release) // a failed test does not leave the round trip held
 	first := make(chan struct{})
@@ -200,13 +203,11 @@ func TestBatcherWait(t *testing.T) {
 }
 
 // holdHook signals each round trip as it starts and holds it until
-// release is closed.
+// release is closed. Add it as callHook{h.hold}.
 type holdHook struct {
 	entered chan struct{}
 	release chan struct{}
 }
-
-func (h *holdHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h *holdHook) hold() {
 	select {
@@ -214,18 +215,4 @@ func (h *holdHook) hold() {
 	default:
 	}
 	<-h.release
-}
-
-func (h *holdHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.hold()
-		return next(ctx, cmd)
-	}
-}
-
-func (h *holdHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.hold()
-		return next(ctx, cmds)
-	}
 }
