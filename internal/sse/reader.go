@@ -37,7 +37,8 @@ type Reader struct {
 
 // readBuffer is the Reader's buffer. Longer lines are gathered across
 // reads (readLine), so it bounds nothing; it is held for every open
-// stream, and the connection's reader below it is no larger.
+// stream. Over the gateway's upstream client it is the only read buffer
+// of a stream: the body below decodes its chunks in it.
 const readBuffer = 4 << 10
 
 // NewReader returns a Reader on r.

@@ -2,6 +2,7 @@ package upstreamhttp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -214,6 +215,15 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 	case n == -1: // chunked
 		resp.ContentLength = -1
 		resp.TransferEncoding = []string{"chunked"}
+		if isEventStream(fresp.Header.ContentType()) {
+			// A stream may stay open for minutes: it is decoded in its
+			// reader's buffer, and fasthttp's reader (which is also the
+			// header limit) goes back to the pool once what it took in
+			// beyond the header was read.
+			body.cr.reset(conn, br, hc.ReleaseReader)
+			body.br, body.r = nil, &body.cr
+			break
+		}
 		body.r, body.chunked = httputil.NewChunkedReader(br), true
 	default: // no framing: the body ends when the upstream closes
 		resp.ContentLength = -1
@@ -380,7 +390,7 @@ type streamBody struct {
 	// (a function: fasthttp does not name its connection's type).
 	put  func(reuse bool)
 	conn net.Conn
-	br   *bufio.Reader
+	br   *bufio.Reader // fasthttp's, nil once an event stream's reader took over
 	ctx  context.Context
 	// stop ends the watch of ctx (context.AfterFunc's stop); cancelled
 	// is set once ctx fired and closed the connection.
@@ -388,8 +398,9 @@ type streamBody struct {
 	cancelled atomic.Bool
 
 	r       io.Reader
-	chunked bool // r decodes chunks; the trailer is left in br
-	keep    bool // the connection may be reused once the body is read
+	cr      chunkedReader // r for an event stream
+	chunked bool          // r decodes chunks; the trailer is left in br
+	keep    bool          // the connection may be reused once the body is read
 
 	mu      sync.Mutex
 	done    bool  // the body was read to its end
@@ -466,6 +477,17 @@ func (b *streamBody) read(p []byte) (int, error) {
 	return n, err
 }
 
+// isEventStream reports whether a response's Content-Type is an event
+// stream: OpenAI's server-sent events or Bedrock's event stream.
+func isEventStream(ct []byte) bool {
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = bytes.TrimSpace(ct)
+	return bytes.EqualFold(ct, []byte("text/event-stream")) ||
+		bytes.EqualFold(ct, []byte("application/vnd.amazon.eventstream"))
+}
+
 // skipTrailer reads what follows a chunked body's last chunk: trailer
 // fields, which are dropped, up to the empty line that ends the message.
 func skipTrailer(br *bufio.Reader) error {
@@ -519,7 +541,13 @@ func (b *streamBody) release(reuse bool) {
 	if !b.stop() || b.cancelled.Load() {
 		reuse = false // the context fired: the connection is closed
 	}
-	b.hc.ReleaseReader(b.br)
+	if b.br != nil {
+		b.hc.ReleaseReader(b.br)
+	}
+	if b.cr.held != nil && b.cr.held.Buffered() > 0 {
+		reuse = false // bytes beyond the body's end: out of step
+	}
+	b.cr.release(true)
 	b.put(reuse)
 }
 

@@ -64,10 +64,10 @@ func (f *frameReader) Read(p []byte) (int, error) {
 const initialPayloadBuffer = 1 << 10
 
 // frameReadBuffer is the buffer under the decoder's small reads (the
-// prelude, each header, the payload, the CRC). The body below is
-// buffered already (the connection's reader), so this one only saves
-// calls into it; a few frames' worth is enough, and it is held for every
-// open stream.
+// prelude, each header, the payload, the CRC). Over the gateway's
+// upstream client the body below holds no buffer of its own (it decodes
+// the chunks in this one), so each fill is a read of the connection; a
+// few frames' worth is enough, and it is held for every open stream.
 const frameReadBuffer = 1 << 10
 
 func newEventStream(t *transport, cl *call, resp *http.Response) *EventStream {
