@@ -77,14 +77,16 @@ func readExtras(req *openai.ChatCompletionRequest) (*requestExtras, error) {
 	var nested json.RawMessage
 	var err error
 	scanErr := jsonx.Members(req.Raw, func(m jsonx.Member) bool {
-		key, val := string(m.Key), m.Value(req.Raw)
+		// The key stays bytes for the OpenAI members, which are most:
+		// a string of it is made only where it is kept.
+		key, val := m.Key, m.Value(req.Raw)
 		switch {
-		case key == extExtraBody:
+		case string(key) == extExtraBody:
 			nested = val
 		case isOpenAIField(key):
 			x.keepSpec(key, val)
 		default:
-			err = x.extension(key, key, val)
+			err = x.extension(string(key), string(key), val)
 		}
 		return err == nil
 	})
@@ -107,7 +109,7 @@ func readExtras(req *openai.ChatCompletionRequest) (*requestExtras, error) {
 	_ = jsonx.Members(nested, func(m jsonx.Member) bool {
 		key, val := string(m.Key), m.Value(nested)
 		p := extExtraBody + "." + key
-		if isOpenAIField(key) || key == extExtraBody {
+		if isOpenAIField(m.Key) || key == extExtraBody {
 			err = openai.Errorf(p, "Invalid '%s': '%s' is an OpenAI parameter; send it at the top level of the request.", p, key)
 		} else {
 			err = x.extension(p, key, val)
@@ -121,14 +123,14 @@ func readExtras(req *openai.ChatCompletionRequest) (*requestExtras, error) {
 }
 
 // keepSpec keeps the raw value of the OpenAI members read from the body.
-func (x *requestExtras) keepSpec(key string, val json.RawMessage) {
-	switch key {
+func (x *requestExtras) keepSpec(key []byte, val json.RawMessage) {
+	switch string(key) {
 	case "service_tier", "safety_identifier", "logit_bias", "modalities", "audio",
 		"web_search_options", "moderation", "verbosity", "functions", "function_call":
 		if x.spec == nil {
 			x.spec = make(map[string]json.RawMessage)
 		}
-		x.spec[key] = val
+		x.spec[string(key)] = val
 	}
 }
 
@@ -183,8 +185,8 @@ func (x *requestExtras) specValue(key string) json.RawMessage {
 // are translated, read or refused, but never passed through to
 // additionalModelRequestFields: a field OpenAI adds later must be added
 // here, not leak to Bedrock.
-func isOpenAIField(name string) bool {
-	switch name {
+func isOpenAIField(name []byte) bool {
+	switch string(name) {
 	case "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens",
 		"temperature", "top_p", "n", "stop", "presence_penalty", "frequency_penalty", "seed",
 		"user", "safety_identifier", "tools", "tool_choice", "parallel_tool_calls",
