@@ -160,7 +160,21 @@ func closed(load string, pick func(ClosedSummary) float64) func(*Summary) float6
 	return func(s *Summary) float64 { return pick(s.Closed[load]) }
 }
 
+// anyTarget reports whether some target's summary has what has asks
+// for: a table without rows is left out.
+func (rp *report) anyTarget(has func(*Summary) bool) bool {
+	for i := range rp.r.Summary {
+		if has(&rp.r.Summary[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 func (rp *report) openTable() {
+	if !rp.anyTarget(func(s *Summary) bool { return s.OpenLoop }) {
+		return
+	}
 	p := rp.r.Plan
 	rp.f("## Against a 20 ms upstream, open loop\n\n")
 	rp.f("Requests at a fixed rate, each timed from when it was due (no coordinated omission); the rate doubles from %s/s until a step has errors or p99 ≥ %v, then %d bisection steps. Each step is %v after a %v warm-up.\n\n",
@@ -187,6 +201,14 @@ func (rp *report) openTable() {
 func (rp *report) streamTable() {
 	p := rp.r.Plan
 	burst := fmt.Sprintf("stream-c%d", p.BurstConcurrency)
+	// A closed-phase run without the stream phase has the burst column.
+	hasStreams := func(s *Summary) bool {
+		_, ok := s.Closed[burst]
+		return s.Streams || ok
+	}
+	if !rp.anyTarget(hasStreams) {
+		return
+	}
 	rp.f("## Streams\n\n")
 	rp.f("*Burst*: %d-chunk SSE streams with no gap, closed loop at c=%d. *Paced*: %d chunks %v apart, streams opened over %v; ",
 		p.Burst.Chunks, p.BurstConcurrency, p.Paced.Chunks, p.Paced.Gap, p.Ramp)
@@ -194,12 +216,16 @@ func (rp *report) streamTable() {
 	rp.f("*Marginal µs/chunk* compares the %d-chunk hold with the %d-chunk rung nearest its size. TTFT is from the stream's due start to its first content chunk, at the first rung.\n\n", p.Held.Chunks, p.Paced.Chunks)
 	rp.f("| target | CPU µs/burst stream | CPU µs/paced stream | CPU µs/chunk (paced) | marginal µs/chunk | TTFT p50 ms | added TTFT p50 ms | most streams without a stall |\n|---|---|---|---|---|---|---|---|\n")
 	for _, s := range rp.r.Summary {
-		if !s.Streams {
+		if !hasStreams(&s) {
 			continue
 		}
 		b := s.Closed[burst]
-		rp.f("| `%s` | %s | %s (%d open) | %s | %s | %s | %s | %s |\n", s.Target,
-			rp.cell(b.CPU, 1, closed(burst, func(c ClosedSummary) float64 { return c.CPU })),
+		burstCell := rp.cell(b.CPU, 1, closed(burst, func(c ClosedSummary) float64 { return c.CPU }))
+		if !s.Streams { // the closed phase ran, the stream phase did not
+			rp.f("| `%s` | %s | — | — | — | — | — | — |\n", s.Target, burstCell)
+			continue
+		}
+		rp.f("| `%s` | %s | %s (%d open) | %s | %s | %s | %s | %s |\n", s.Target, burstCell,
 			rp.cell(s.PacedCPUPerStream, 1, func(f *Summary) float64 { return f.PacedCPUPerStream }), s.PacedAt,
 			rp.cell(s.PacedCPUPerChunk, 2, func(f *Summary) float64 { return f.PacedCPUPerChunk }),
 			num(s.MarginalCPUPerChunk, 2), num(s.TTFTP50, 2), num(s.AddedTTFTP50, 2),
@@ -243,6 +269,9 @@ func (rp *report) allocTable() {
 }
 
 func (rp *report) memoryTable() {
+	if !rp.anyTarget(func(s *Summary) bool { return s.IdleRSS > 0 }) {
+		return
+	}
 	p := rp.r.Plan
 	rp.f("## Memory and goroutines\n\n")
 	rp.f("RSS (`VmRSS` of `/proc/PID/status`) at start, the most while %d paced streams were open, and %v after the load ended. ", p.Hold, p.Settle)
