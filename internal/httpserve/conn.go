@@ -91,6 +91,8 @@ type watchConn struct {
 	// remote is the client's address as a string (see remoteAddr); only
 	// the connection's goroutine sets it.
 	remote string
+	// grace times awaitHanded, reused from request to request.
+	grace *time.Timer
 	// work feeds the connection's worker: the goroutine its handlers run
 	// on, one request after the other, so that the stack a handler grew
 	// serves the next request on the connection too.
@@ -107,6 +109,27 @@ func (c *watchConn) dispatch(x *exchange) {
 		go worker(c.work)
 	}
 	c.work <- x
+}
+
+// watchGrace is how long a handler runs before the client is watched:
+// a client that leaves is noticed this much later at most.
+const watchGrace = time.Millisecond
+
+// awaitHanded waits up to watchGrace for handed, and reports whether it
+// came. Only the connection's goroutine calls it.
+func (c *watchConn) awaitHanded(handed <-chan struct{}) bool {
+	if c.grace == nil {
+		c.grace = time.NewTimer(watchGrace)
+	} else {
+		c.grace.Reset(watchGrace)
+	}
+	select {
+	case <-handed:
+		c.grace.Stop()
+		return true
+	case <-c.grace.C:
+		return false
+	}
 }
 
 func worker(work <-chan *exchange) {

@@ -180,10 +180,15 @@ func (x *exchange) run() {
 		go x.handle()
 		<-x.handed
 	} else {
-		x.conn.rearm() // fasthttp's read deadline must not end the watch
 		x.conn.dispatch(x)
-		x.watchClient(phaseHandler)
-		<-x.handed
+		// Most answers that come at once (a refusal, a cached or local
+		// answer, a fast upstream) are handed over before the watch
+		// would start: it costs a read and two deadline changes.
+		if !x.conn.awaitHanded(x.handed) {
+			x.conn.rearm() // fasthttp's read deadline must not end the watch
+			x.watchClient(phaseHandler)
+			<-x.handed
+		}
 	}
 	if x.abort && x.mode == buffered {
 		x.fc.Response.Reset()
