@@ -111,7 +111,7 @@ func ToConverse(req *openai.ChatCompletionRequest, opts RequestOptions) (*Conver
 	if err := applyRequestFields(req, extras, opts, out); err != nil {
 		return nil, err
 	}
-	if err := applyOutputControls(req, opts, out); err != nil {
+	if err := applyOutputControls(req, extras, opts, out); err != nil {
 		return nil, err
 	}
 	if err := checkPrefill(req, opts, out); err != nil {

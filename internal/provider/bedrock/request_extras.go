@@ -53,6 +53,10 @@ type requestExtras struct {
 	// additional are the provider-specific fields bound for
 	// additionalModelRequestFields.
 	additional map[string]json.RawMessage
+	// thinkingTop and thinkingNested are the first thinking member at
+	// the top level and in extra_body (nil: none), for the reasoning
+	// translation (see thinking).
+	thinkingTop, thinkingNested json.RawMessage
 }
 
 // readExtras scans the request's raw body (nothing when the request was
@@ -143,6 +147,11 @@ func (x *requestExtras) extension(param, key string, val json.RawMessage) error 
 	case extGuardrail:
 		x.guardrail = val
 	case extThinking:
+		if param == key && x.thinkingTop == nil {
+			x.thinkingTop = val
+		} else if param != key && x.thinkingNested == nil {
+			x.thinkingNested = val
+		}
 	case extAdditional:
 		if isNull(val) {
 			return nil
@@ -199,20 +208,12 @@ func isOpenAIField(name []byte) bool {
 	return false
 }
 
-// extensionField returns the value of an extension member, from extra_body
-// if it is there, else from the top level; nil when absent. It is for
-// extensions other parts of the translation read themselves (thinking).
-func extensionField(req *openai.ChatCompletionRequest, name string) json.RawMessage {
-	if len(req.Raw) == 0 {
-		return nil
-	}
-	top, _, _ := jsonx.Find(req.Raw, name)
-	val := top.Value(req.Raw)
-	if eb, ok, _ := jsonx.Find(req.Raw, extExtraBody); ok {
-		body := eb.Value(req.Raw)
-		if m, ok, err := jsonx.Find(body, name); err == nil && ok {
-			val = m.Value(body)
-		}
+// thinking returns the thinking extension, from extra_body if it is
+// there, else from the top level; nil when absent or null.
+func (x *requestExtras) thinking() json.RawMessage {
+	val := x.thinkingTop
+	if x.thinkingNested != nil {
+		val = x.thinkingNested
 	}
 	if isNull(val) {
 		return nil

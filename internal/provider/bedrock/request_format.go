@@ -239,11 +239,11 @@ func toolDescription(rf *responseFormat) string {
 // additionalModelRequestFields, then parallel_tool_calls, which may move
 // the tool choice into additionalModelRequestFields. It runs last in
 // ToConverse.
-func applyOutputControls(req *openai.ChatCompletionRequest, opts RequestOptions, out *ConverseRequest) error {
+func applyOutputControls(req *openai.ChatCompletionRequest, extras *requestExtras, opts RequestOptions, out *ConverseRequest) error {
 	if err := applyResponseFormat(req, opts, out); err != nil {
 		return err
 	}
-	if err := applyReasoning(req, opts, out); err != nil {
+	if err := applyReasoning(req, extras, opts, out); err != nil {
 		return err
 	}
 	return applyParallelToolCalls(req, opts, out)

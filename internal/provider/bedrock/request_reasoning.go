@@ -105,11 +105,11 @@ type reasoningPlan struct {
 // reasoning is sent back only when the model reasons for this request.
 // With opts.ThinkTags, a <think>...</think> block at the start of an
 // assistant's text (what the <think> mode returned) is removed.
-func applyReasoning(req *openai.ChatCompletionRequest, opts RequestOptions, out *ConverseRequest) error {
+func applyReasoning(req *openai.ChatCompletionRequest, extras *requestExtras, opts RequestOptions, out *ConverseRequest) error {
 	if opts.ThinkTags {
 		stripThinkTags(out.Messages)
 	}
-	p, err := planReasoning(req, opts)
+	p, err := planReasoning(req, extras, opts)
 	if err != nil {
 		return err
 	}
@@ -140,8 +140,8 @@ func applyReasoning(req *openai.ChatCompletionRequest, opts RequestOptions, out 
 }
 
 // planReasoning reads the request's reasoning controls.
-func planReasoning(req *openai.ChatCompletionRequest, opts RequestOptions) (reasoningPlan, error) {
-	if raw := extensionField(req, extThinking); raw != nil {
+func planReasoning(req *openai.ChatCompletionRequest, extras *requestExtras, opts RequestOptions) (reasoningPlan, error) {
+	if raw := extras.thinking(); raw != nil {
 		return thinkingObject(raw)
 	}
 	effort := req.ReasoningEffort

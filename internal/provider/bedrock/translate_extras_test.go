@@ -44,25 +44,32 @@ func TestMergeAdditional(t *testing.T) {
 	}
 }
 
-func TestExtensionField(t *testing.T) {
+func TestThinkingExtension(t *testing.T) {
 	tests := []struct {
 		body string
 		want string
 	}{
 		{body: `{"model":"m","messages":[],"thinking":{"type":"enabled"}}`, want: `{"type":"enabled"}`},
 		{body: `{"model":"m","thinking":{"a":1},"extra_body":{"thinking":{"b":2}}}`, want: `{"b":2}`},
+		{body: `{"model":"m","extra_body":{"thinking":{"b":2}},"thinking":{"a":1}}`, want: `{"b":2}`},
 		{body: `{"model":"m","extra_body":{"other":1},"thinking":3}`, want: `3`},
+		{body: `{"model":"m","thinking":1,"thinking":2}`, want: `1`},
+		{body: `{"model":"m","thinking":{"a":1},"extra_body":{"thinking":null}}`},
 		{body: `{"model":"m","thinking":null}`},
 		{body: `{"model":"m"}`},
 	}
 	for _, tt := range tests {
-		req := &openai.ChatCompletionRequest{Raw: []byte(tt.body)}
-		if got := extensionField(req, "thinking"); string(got) != tt.want {
+		x, err := readExtras(&openai.ChatCompletionRequest{Raw: []byte(tt.body)})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.body, err)
+		}
+		if got := x.thinking(); string(got) != tt.want {
 			t.Errorf("%s: got %s, want %s", tt.body, got, tt.want)
 		}
 	}
-	if got := extensionField(&openai.ChatCompletionRequest{}, "thinking"); got != nil {
-		t.Errorf("without a body: got %s, want nil", got)
+	x, err := readExtras(&openai.ChatCompletionRequest{})
+	if err != nil || x.thinking() != nil {
+		t.Errorf("without a body: got %s, %v; want nil", x.thinking(), err)
 	}
 }
 
