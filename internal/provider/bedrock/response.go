@@ -178,9 +178,19 @@ func appendDetail(details []openai.ReasoningDetail, r *ReasoningBlock) []openai.
 
 // compactArguments renders a tool input as OpenAI's arguments string. A
 // missing input is an empty object.
+//
+// The input comes from encoding/json (a tool call is never on the fast
+// decoder's path), so it is valid JSON and only its whitespace outside
+// strings is removed, in one pass; json.Compact, which validates again,
+// was most of a tool-call answer's translation. Input that was cut (a
+// string or a bracket left open, as in a response built by hand) goes
+// to json.Compact for its error.
 func compactArguments(input json.RawMessage) (string, error) {
 	if len(bytes.TrimSpace(input)) == 0 {
 		return "{}", nil
+	}
+	if out, ok := stripSpace(input); ok {
+		return out, nil
 	}
 	var b bytes.Buffer
 	b.Grow(len(input))
@@ -188,6 +198,52 @@ func compactArguments(input json.RawMessage) (string, error) {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// stripSpace returns valid JSON without its insignificant whitespace,
+// and false when a string or a bracket is left open or one closes what
+// was not open.
+func stripSpace(in []byte) (string, bool) {
+	var out []byte // nil until the first whitespace to drop
+	inString, escaped := false, false
+	depth := 0
+	for i, c := range in {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth--; depth < 0 {
+				return "", false
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if out == nil {
+				out = make([]byte, i, len(in))
+				copy(out, in[:i])
+			}
+			continue
+		}
+		if out != nil {
+			out = append(out, c)
+		}
+	}
+	if inString || depth != 0 {
+		return "", false
+	}
+	if out == nil {
+		return string(in), true
+	}
+	return string(out), true
 }
 
 // FinishReason maps a Bedrock stopReason to an OpenAI finish_reason.
