@@ -33,35 +33,32 @@ func randomJSON(b *strings.Builder, rng *rand.Rand, depth int) {
 		}
 		b.WriteByte('"')
 	case k <= 3:
-		b.WriteByte('[')
-		n := rng.IntN(4)
-		for i := range n {
-			if i > 0 {
-				space()
-				b.WriteByte(',')
-			}
-			randomJSON(b, rng, depth+1)
-		}
-		space()
-		b.WriteByte(']')
+		list(b, rng, space, '[', ']', func(int) { randomJSON(b, rng, depth+1) })
 	default:
-		b.WriteByte('{')
-		n := rng.IntN(4)
-		for i := range n {
-			if i > 0 {
-				space()
-				b.WriteByte(',')
-			}
+		list(b, rng, space, '{', '}', func(i int) {
 			space()
 			b.WriteString(`"k \"` + string(rune('a'+i)) + `"`)
 			space()
 			b.WriteByte(':')
 			randomJSON(b, rng, depth+1)
-		}
-		space()
-		b.WriteByte('}')
+		})
 	}
 	space()
+}
+
+// list writes up to 3 items between start and end, comma-separated,
+// with random whitespace.
+func list(b *strings.Builder, rng *rand.Rand, space func(), start, end byte, item func(i int)) {
+	b.WriteByte(start)
+	for i := range rng.IntN(4) {
+		if i > 0 {
+			space()
+			b.WriteByte(',')
+		}
+		item(i)
+	}
+	space()
+	b.WriteByte(end)
 }
 
 // TestCompactArguments checks the one-pass compaction against
