@@ -180,15 +180,27 @@ func TestStreams(t *testing.T) {
 	}
 }
 
+// bodyTypes are the content types of the streamed bodies the tests read:
+// an event stream gets its own reader (chunkedReader), any other type
+// fasthttp's.
+var bodyTypes = []string{"text/plain", "text/event-stream"}
+
 // TestCancel cancels a call while the upstream has not answered yet, and
 // while its body streams: each time RoundTrip or Read returns the
 // context's error at once and the upstream sees its client leave.
 func TestCancel(t *testing.T) {
+	for _, ct := range bodyTypes {
+		t.Run(ct, func(t *testing.T) { testCancel(t, ct) })
+	}
+}
+
+func testCancel(t *testing.T, ct string) {
 	left := make(chan string, 2)
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		// net/http notices a client leaving once the body is read.
 		_, _ = io.ReadAll(r.Body)
 		if r.URL.Path == "/body" {
+			w.Header().Set("Content-Type", ct)
 			_, _ = io.WriteString(w, "data: 1\n\n")
 			w.(http.Flusher).Flush()
 		}
@@ -290,8 +302,15 @@ func TestBodyNotRead(t *testing.T) {
 // waits for the upstream: the Read ends at once and the connection is not
 // reused.
 func TestCloseDuringRead(t *testing.T) {
+	for _, ct := range bodyTypes {
+		t.Run(ct, func(t *testing.T) { testCloseDuringRead(t, ct) })
+	}
+}
+
+func testCloseDuringRead(t *testing.T, ct string) {
 	release := make(chan struct{})
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ct)
 		_, _ = io.WriteString(w, "data: 1\n\n")
 		w.(http.Flusher).Flush()
 		select {
