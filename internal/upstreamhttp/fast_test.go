@@ -190,63 +190,61 @@ var bodyTypes = []string{"text/plain", "text/event-stream"}
 // context's error at once and the upstream sees its client leave.
 func TestCancel(t *testing.T) {
 	for _, ct := range bodyTypes {
-		t.Run(ct, func(t *testing.T) { testCancel(t, ct) })
-	}
-}
+		t.Run(ct, func(t *testing.T) {
+			left := make(chan string, 2)
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				// net/http notices a client leaving once the body is read.
+				_, _ = io.ReadAll(r.Body)
+				if r.URL.Path == "/body" {
+					w.Header().Set("Content-Type", ct)
+					_, _ = io.WriteString(w, "data: 1\n\n")
+					w.(http.Flusher).Flush()
+				}
+				select {
+				case <-r.Context().Done():
+					left <- r.URL.Path
+				case <-time.After(10 * time.Second):
+				}
+			})
+			f := newFast(t)
 
-func testCancel(t *testing.T, ct string) {
-	left := make(chan string, 2)
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		// net/http notices a client leaving once the body is read.
-		_, _ = io.ReadAll(r.Body)
-		if r.URL.Path == "/body" {
-			w.Header().Set("Content-Type", ct)
-			_, _ = io.WriteString(w, "data: 1\n\n")
-			w.(http.Flusher).Flush()
-		}
-		select {
-		case <-r.Context().Done():
-			left <- r.URL.Path
-		case <-time.After(10 * time.Second):
-		}
-	})
-	f := newFast(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			_, err := f.RoundTrip(newRequest(ctx, t, http.MethodPost, s.URL+"/header", "{}"))
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("waiting for the header: %v, want context.Canceled", err)
+			}
+			if p := waitFor(t, left); p != "/header" {
+				t.Fatalf("the upstream saw %s leave", p)
+			}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	_, err := f.RoundTrip(newRequest(ctx, t, http.MethodPost, s.URL+"/header", "{}"))
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("waiting for the header: %v, want context.Canceled", err)
-	}
-	if p := waitFor(t, left); p != "/header" {
-		t.Fatalf("the upstream saw %s leave", p)
-	}
+			ctx, cancel = context.WithCancel(context.Background())
+			resp, err := f.RoundTrip(newRequest(ctx, t, http.MethodPost, s.URL+"/body", "{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 64)
+			if n, err := resp.Body.Read(buf); err != nil || string(buf[:n]) != "data: 1\n\n" {
+				t.Fatalf("first event: %q, %v", buf[:n], err)
+			}
+			time.AfterFunc(50*time.Millisecond, cancel)
+			if _, err := resp.Body.Read(buf); !errors.Is(err, context.Canceled) {
+				t.Fatalf("read while cancelled: %v, want context.Canceled", err)
+			}
+			_ = resp.Body.Close()
+			if p := waitFor(t, left); p != "/body" {
+				t.Fatalf("the upstream saw %s leave", p)
+			}
 
-	ctx, cancel = context.WithCancel(context.Background())
-	resp, err := f.RoundTrip(newRequest(ctx, t, http.MethodPost, s.URL+"/body", "{}"))
-	if err != nil {
-		t.Fatal(err)
+			// A deadline is a cause like any other.
+			ctx, cancelT := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancelT()
+			if _, err := f.RoundTrip(newRequest(ctx, t, http.MethodGet, s.URL+"/header", "")); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("deadline: %v, want context.DeadlineExceeded", err)
+			}
+			waitFor(t, left)
+		})
 	}
-	buf := make([]byte, 64)
-	if n, err := resp.Body.Read(buf); err != nil || string(buf[:n]) != "data: 1\n\n" {
-		t.Fatalf("first event: %q, %v", buf[:n], err)
-	}
-	time.AfterFunc(50*time.Millisecond, cancel)
-	if _, err := resp.Body.Read(buf); !errors.Is(err, context.Canceled) {
-		t.Fatalf("read while cancelled: %v, want context.Canceled", err)
-	}
-	_ = resp.Body.Close()
-	if p := waitFor(t, left); p != "/body" {
-		t.Fatalf("the upstream saw %s leave", p)
-	}
-
-	// A deadline is a cause like any other.
-	ctx, cancelT := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancelT()
-	if _, err := f.RoundTrip(newRequest(ctx, t, http.MethodGet, s.URL+"/header", "")); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("deadline: %v, want context.DeadlineExceeded", err)
-	}
-	waitFor(t, left)
 }
 
 func waitFor(t *testing.T, c chan string) string {
@@ -303,48 +301,46 @@ func TestBodyNotRead(t *testing.T) {
 // reused.
 func TestCloseDuringRead(t *testing.T) {
 	for _, ct := range bodyTypes {
-		t.Run(ct, func(t *testing.T) { testCloseDuringRead(t, ct) })
-	}
-}
-
-func testCloseDuringRead(t *testing.T, ct string) {
-	release := make(chan struct{})
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", ct)
-		_, _ = io.WriteString(w, "data: 1\n\n")
-		w.(http.Flusher).Flush()
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	})
-	defer close(release)
-	f := newFast(t)
-	resp, err := f.RoundTrip(newRequest(context.Background(), t, http.MethodGet, s.URL, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 64)
-	if _, err := resp.Body.Read(buf); err != nil {
-		t.Fatal(err)
-	}
-	time.AfterFunc(50*time.Millisecond, func() { _ = resp.Body.Close() })
-	done := make(chan error, 1)
-	go func() {
-		_, err := resp.Body.Read(buf)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Error("the Read interrupted by Close succeeded")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not end the blocked Read")
-	}
-	do(t, f, newRequest(context.Background(), t, http.MethodHead, s.URL, ""))
-	if n := s.conns.Load(); n != 2 {
-		t.Errorf("%d connections, want 2 (the interrupted one not reused)", n)
+		t.Run(ct, func(t *testing.T) {
+			release := make(chan struct{})
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", ct)
+				_, _ = io.WriteString(w, "data: 1\n\n")
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+			})
+			defer close(release)
+			f := newFast(t)
+			resp, err := f.RoundTrip(newRequest(context.Background(), t, http.MethodGet, s.URL, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 64)
+			if _, err := resp.Body.Read(buf); err != nil {
+				t.Fatal(err)
+			}
+			time.AfterFunc(50*time.Millisecond, func() { _ = resp.Body.Close() })
+			done := make(chan error, 1)
+			go func() {
+				_, err := resp.Body.Read(buf)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Error("the Read interrupted by Close succeeded")
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Close did not end the blocked Read")
+			}
+			do(t, f, newRequest(context.Background(), t, http.MethodHead, s.URL, ""))
+			if n := s.conns.Load(); n != 2 {
+				t.Errorf("%d connections, want 2 (the interrupted one not reused)", n)
+			}
+		})
 	}
 }
 
