@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -87,16 +88,28 @@ func (s *Server) nativeRoutes() []route {
 // decodeNative decodes a native request body into v: a JSON object, with
 // unknown fields ignored (clients of the native API send session IDs and
 // the like), and a type error named by its field.
+//
+// It decodes once: encoding/json checks the whole input before it
+// decodes any of it, so a syntax error is reported before a type error,
+// as a decode into any first would have. Only a body that is not an
+// object is decoded a second time, for its message.
 func decodeNative(body []byte, v any) error {
-	var probe any
-	if err := json.Unmarshal(body, &probe); err != nil {
+	notJSON := func(err error) error {
 		return apiError(http.StatusBadRequest, "invalid_json",
 			"The request body is not valid JSON: %s.", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	if _, ok := probe.(map[string]any); !ok {
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		var probe any
+		if err := json.Unmarshal(body, &probe); err != nil {
+			return notJSON(err)
+		}
 		return apiError(http.StatusBadRequest, "invalid_json", "The request body must be a JSON object.")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return notJSON(err)
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			e := apiError(http.StatusBadRequest, "invalid_type",
