@@ -36,38 +36,39 @@ func newLocalStore(sc *config.RetrievalStore, model string, emb retrieval.Embedd
 	s := &localStore{
 		name: sc.Name, path: sc.Path, model: model, emb: emb, topK: sc.TopK, every: sc.Reload.Std(), logger: logger,
 	}
-	if err := s.open(); err != nil && !notBuilt(err) {
+	if _, _, err := s.open(); err != nil && !notBuilt(err) {
 		logger.Warn("local index cannot be loaded; the store answers 503 until it can", "store", s.name, "path", s.path, "error", err)
 	}
 	return s
 }
 
-// open loads the index file if it is not loaded yet. A file that fails
-// to load is tried again at most once per reload period, so a broken file
-// is not read again on every query.
-func (s *localStore) open() error {
+// open loads the index file if it is not loaded yet, and returns the
+// handle and its retriever (nil until the file loaded once). A file that
+// fails to load is tried again at most once per reload period, so a
+// broken file is not read again on every query.
+func (s *localStore) open() (*vectorindex.Handle, retrieval.Retriever, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.h != nil {
-		return nil
+		return s.h, s.r, nil
 	}
 	if s.lastErr != nil && time.Since(s.lastTry) < s.every {
-		return s.lastErr
+		return nil, nil, s.lastErr
 	}
 	s.lastTry = time.Now()
 	h, err := vectorindex.OpenHandle(s.path)
 	if s.lastErr = err; err != nil {
-		return err
+		return nil, nil, err
 	}
 	s.h, s.r = h, vectorindex.NewRetriever(h, s.emb, s.topK)
 	ix := h.Current()
 	if err := s.check(ix); err != nil {
 		// Kept, so that the watcher picks up a rebuilt file; queries are
 		// refused meanwhile.
-		return err
+		return s.h, s.r, err
 	}
 	s.logger.Info("local index loaded", "store", s.name, "path", s.path, "chunks", ix.Len(), "model", ix.Model())
-	return nil
+	return s.h, s.r, nil
 }
 
 // check refuses an index built with another embedding model: its vectors
@@ -81,28 +82,17 @@ func (s *localStore) check(ix *vectorindex.Index) error {
 
 // Retrieve implements retrieval.Retriever.
 func (s *localStore) Retrieve(ctx context.Context, q retrieval.Query) ([]retrieval.Hit, error) {
-	if err := s.open(); err != nil {
-		if s.loaded() {
-			return nil, fmt.Errorf("%w: %w", retrieval.ErrNotReady, err)
-		}
-		if notBuilt(err) {
+	h, r, err := s.open() // one lock per query
+	if err != nil {
+		if h == nil && notBuilt(err) {
 			return nil, fmt.Errorf("%w: its index %s is not built yet (run `outcrop index build --store %s PATH...`)", retrieval.ErrNotReady, s.path, s.name)
 		}
 		return nil, fmt.Errorf("%w: %w", retrieval.ErrNotReady, err)
 	}
-	s.mu.Lock()
-	h, r := s.h, s.r
-	s.mu.Unlock()
 	if err := s.check(h.Current()); err != nil {
 		return nil, fmt.Errorf("%w: %w", retrieval.ErrNotReady, err)
 	}
 	return r.Retrieve(ctx, q)
-}
-
-func (s *localStore) loaded() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.h != nil
 }
 
 // watch reloads the index when its file is replaced, until ctx ends. A
@@ -121,7 +111,7 @@ func (s *localStore) watch(ctx context.Context) {
 		h := s.h
 		s.mu.Unlock()
 		if h == nil {
-			if err := s.open(); err != nil && !notBuilt(err) {
+			if _, _, err := s.open(); err != nil && !notBuilt(err) {
 				s.logger.Warn("local index cannot be loaded", "store", s.name, "path", s.path, "error", err)
 			}
 			continue
