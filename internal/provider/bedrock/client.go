@@ -436,7 +436,7 @@ func (c *Client) converseBody(req *openai.ChatCompletionRequest) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(conv)
+	body, err := marshalConverse(conv)
 	if err != nil {
 		return nil, c.t.wrap(fmt.Errorf("encode converse request: %w", err))
 	}
