@@ -35,29 +35,12 @@ func (r *ConverseRequest) appendJSON(dst []byte) ([]byte, bool) {
 		}
 		b = append(b, `{"role":`...)
 		b = jsonx.AppendString(b, m.Role)
-		b = append(b, `,"content":[`...)
-		for j := range m.Content {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"text":`...)
-			b = jsonx.AppendString(b, *m.Content[j].Text)
-			b = append(b, '}')
-		}
-		b = append(b, "]}"...)
+		b = appendTexts(append(b, `,"content":`...), m.Content, func(c *ContentBlock) string { return *c.Text })
+		b = append(b, '}')
 	}
 	b = append(b, ']')
 	if len(r.System) > 0 {
-		b = append(b, `,"system":[`...)
-		for i := range r.System {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"text":`...)
-			b = jsonx.AppendString(b, *r.System[i].Text)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = appendTexts(append(b, `,"system":`...), r.System, func(s *SystemBlock) string { return *s.Text })
 	}
 	if ic := r.InferenceConfig; ic != nil {
 		var ok bool
@@ -66,6 +49,20 @@ func (r *ConverseRequest) appendJSON(dst []byte) ([]byte, bool) {
 		}
 	}
 	return append(b, '}'), true
+}
+
+// appendTexts writes blocks as an array of {"text": ...} objects.
+func appendTexts[T any](b []byte, blocks []T, text func(*T) string) []byte {
+	b = append(b, '[')
+	for i := range blocks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"text":`...)
+		b = jsonx.AppendString(b, text(&blocks[i]))
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // plain reports whether r has only what appendJSON writes.
