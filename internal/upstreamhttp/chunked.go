@@ -2,6 +2,7 @@ package upstreamhttp
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -152,7 +153,7 @@ func (c *chunkedReader) decode(b []byte) (int, error) {
 // from the last read) through its '\n', and where the rest of b starts.
 // A line the end of b cuts is kept in c.line and nil is returned.
 func (c *chunkedReader) nextLine(b []byte, r int) (line []byte, next int, err error) {
-	i := indexLF(b[r:])
+	i := bytes.IndexByte(b[r:], '\n')
 	if i < 0 {
 		if len(c.line)+len(b)-r > maxChunkLine {
 			return nil, 0, errChunkLineTooLong
@@ -174,15 +175,6 @@ func (c *chunkedReader) nextLine(b []byte, r int) (line []byte, next int, err er
 	line = c.line
 	c.line = c.lineBuf[:0]
 	return line, end, nil
-}
-
-func indexLF(b []byte) int {
-	for i, ch := range b {
-		if ch == '\n' {
-			return i
-		}
-	}
-	return -1
 }
 
 // framing acts on one framing line, its line break included.
