@@ -8,25 +8,22 @@ import (
 )
 
 // marshalConverse encodes a Converse request. The usual one (text turns,
-// a text system prompt, inference settings) is written by appendJSON
+// a text system prompt, inference settings) is written by appendPlain
 // without reflection; anything else goes to json.Marshal.
 func marshalConverse(r *ConverseRequest) ([]byte, error) {
-	if b, ok := r.appendJSON(make([]byte, 0, r.sizeHint())); ok {
-		return b, nil
+	if size, ok := r.plain(); ok {
+		if b, ok := r.appendPlain(make([]byte, 0, size)); ok {
+			return b, nil
+		}
 	}
 	return json.Marshal(r)
 }
 
-// appendJSON appends r as json.Marshal writes it, and reports false (dst
-// unchanged) for what it leaves to json.Marshal: any block other than
-// text, tools, guardrails, additional fields, metadata and the other
-// options, a nil list json.Marshal writes as null, and a float JSON
-// cannot hold. TestAppendConverseJSON compares the two on every
-// translation golden and on random requests.
-func (r *ConverseRequest) appendJSON(dst []byte) ([]byte, bool) {
-	if !r.plain() {
-		return dst, false
-	}
+// appendPlain appends a request plain accepted as json.Marshal writes
+// it, and reports false (dst unchanged) for a float JSON cannot hold.
+// TestAppendConverseJSON compares the two on every translation golden
+// and on random requests.
+func (r *ConverseRequest) appendPlain(dst []byte) ([]byte, bool) {
 	b := append(dst, `{"messages":[`...)
 	for i := range r.Messages {
 		m := &r.Messages[i]
@@ -65,30 +62,40 @@ func appendTexts[T any](b []byte, blocks []T, text func(*T) string) []byte {
 	return append(b, ']')
 }
 
-// plain reports whether r has only what appendJSON writes.
-func (r *ConverseRequest) plain() bool {
+// plain reports whether r has only what appendPlain writes: no block
+// other than text, no tools, guardrails, additional fields, metadata or
+// other options, and no nil list (json.Marshal writes it as null). It
+// returns a capacity for the encoding too: the text plus room for the
+// framing. TestConverseFieldsKnown fails when a type gains a field this
+// does not look at.
+func (r *ConverseRequest) plain() (int, bool) {
 	if r.Messages == nil || r.ToolConfig != nil || r.GuardrailConfig != nil ||
 		len(r.AdditionalModelRequestFields) > 0 || len(r.AdditionalModelResponseFieldPaths) > 0 ||
 		len(r.RequestMetadata) > 0 || r.PerformanceConfig != nil || r.ServiceTier != nil || len(r.OutputConfig) > 0 {
-		return false
+		return 0, false
 	}
+	size := 128
 	for i := range r.Messages {
 		m := &r.Messages[i]
 		if m.Content == nil {
-			return false
+			return 0, false
 		}
+		size += 40
 		for j := range m.Content {
 			if !m.Content[j].textOnly() {
-				return false
+				return 0, false
 			}
+			size += len(*m.Content[j].Text) + 12
 		}
 	}
 	for i := range r.System {
-		if s := &r.System[i]; s.Text == nil || len(s.GuardContent) > 0 || s.CachePoint != nil {
-			return false
+		s := &r.System[i]
+		if s.Text == nil || len(s.GuardContent) > 0 || s.CachePoint != nil {
+			return 0, false
 		}
+		size += len(*s.Text) + 12
 	}
-	return true
+	return size, true
 }
 
 func (c *ContentBlock) textOnly() bool {
@@ -134,24 +141,4 @@ func (ic *InferenceConfig) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ']')
 	}
 	return append(b, '}'), true
-}
-
-// sizeHint is a capacity for the encoded request: its text plus room for
-// the framing.
-func (r *ConverseRequest) sizeHint() int {
-	n := 128
-	for i := range r.Messages {
-		n += 40
-		for j := range r.Messages[i].Content {
-			if t := r.Messages[i].Content[j].Text; t != nil {
-				n += len(*t) + 12
-			}
-		}
-	}
-	for i := range r.System {
-		if t := r.System[i].Text; t != nil {
-			n += len(*t) + 12
-		}
-	}
-	return n
 }

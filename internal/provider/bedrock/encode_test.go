@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
 	"golang.org/x/tools/txtar"
 )
 
-// TestAppendConverseJSON: wherever appendJSON writes a request, it
+// TestAppendConverseJSON: wherever appendPlain writes a request, it
 // writes json.Marshal's bytes. Checked on every translation golden's
 // request (enough of them take the fast path for the check to mean
 // something) and on random plain requests with awkward strings and
@@ -88,20 +89,47 @@ func TestAppendConverseJSON(t *testing.T) {
 	}
 }
 
-// sameAsMarshal checks appendJSON against json.Marshal and reports
-// whether appendJSON wrote r.
+// sameAsMarshal checks appendPlain against json.Marshal and reports
+// whether appendPlain wrote r.
 func sameAsMarshal(t *testing.T, what string, r *ConverseRequest) bool {
 	t.Helper()
 	want, werr := json.Marshal(r)
-	got, ok := r.appendJSON(nil)
+	var got []byte
+	_, ok := r.plain()
+	if ok {
+		got, ok = r.appendPlain(nil)
+	}
 	enc, err := marshalConverse(r)
 	switch {
 	case (err == nil) != (werr == nil) || string(enc) != string(want):
 		t.Fatalf("%s: marshalConverse = %s, %v; json.Marshal = %s, %v", what, enc, err, want, werr)
 	case ok && (werr != nil || string(got) != string(want)):
-		t.Fatalf("%s: appendJSON = %s\njson.Marshal = %s (%v)", what, got, want, werr)
+		t.Fatalf("%s: appendPlain = %s\njson.Marshal = %s (%v)", what, got, want, werr)
 	}
 	return ok
+}
+
+// TestConverseFieldsKnown lists the fields of the types plain and
+// appendPlain read. A field added to one of them must be handled there
+// (plain refusing it, or appendPlain writing it) before this list is
+// updated; otherwise the fast path would drop it silently.
+func TestConverseFieldsKnown(t *testing.T) {
+	for typ, want := range map[reflect.Type]string{
+		reflect.TypeFor[ConverseRequest](): "Messages System InferenceConfig ToolConfig GuardrailConfig AdditionalModelRequestFields " +
+			"AdditionalModelResponseFieldPaths RequestMetadata PerformanceConfig ServiceTier OutputConfig",
+		reflect.TypeFor[Message]():         "Role Content",
+		reflect.TypeFor[ContentBlock]():    "Text Image Document ToolUse ToolResult ReasoningContent CachePoint GuardContent CitationsContent",
+		reflect.TypeFor[SystemBlock]():     "Text GuardContent CachePoint",
+		reflect.TypeFor[InferenceConfig](): "MaxTokens Temperature TopP StopSequences",
+	} {
+		var names []string
+		for f := range typ.Fields() {
+			names = append(names, f.Name)
+		}
+		if got := strings.Join(names, " "); got != want {
+			t.Errorf("%s has fields %s; plain and appendPlain know %s", typ.Name(), got, want)
+		}
+	}
 }
 
 func BenchmarkMarshalConverse(b *testing.B) {
@@ -111,7 +139,7 @@ func BenchmarkMarshalConverse(b *testing.B) {
 	}
 	n, temp := 1024, 0.7
 	req.InferenceConfig = &InferenceConfig{MaxTokens: &n, Temperature: &temp}
-	b.Run("appendJSON", func(b *testing.B) {
+	b.Run("appendPlain", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := marshalConverse(req); err != nil {
