@@ -118,6 +118,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener, logger *slog.Logge
 		IdleTimeout:       g.Config.Server.IdleTimeout.Std(),
 		MaxBodyBytes:      g.Server.MaxBodyBytes(),
 		BaseContext:       context.WithoutCancel(ctx),
+		RequestContext:    g.Server.RequestContext,
 		Logger:            logger,
 	})
 	if err != nil {

@@ -91,8 +91,10 @@ type watchConn struct {
 	// remote is the client's address as a string (see remoteAddr); only
 	// the connection's goroutine sets it.
 	remote string
-	// grace times awaitHanded, reused from request to request.
-	grace *time.Timer
+	// grace times awaitHanded, reused from request to request; handed
+	// is the exchanges' (see exchange.handed), made for the first.
+	grace  *time.Timer
+	handed chan struct{}
 	// work feeds the connection's worker: the goroutine its handlers run
 	// on, one request after the other, so that the stack a handler grew
 	// serves the next request on the connection too.

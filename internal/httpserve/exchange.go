@@ -41,7 +41,7 @@ type exchange struct {
 	header http.Header
 	status int // 0 until WriteHeader (a final status) was called
 
-	handed chan struct{} // signalled once (1-buffered)
+	handed chan struct{} // signalled once (1-buffered; the connection's)
 	mode   mode
 	// sync: the handler runs on the connection's goroutine (no watch;
 	// Flush is a no-op and the answer goes out whole).
@@ -116,7 +116,18 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 		fields.Add(k, v)
 	}
 	r.Header = fields.Header("Host", "Transfer-Encoding")
-	x := &exchange{f: f, fc: fc, cancel: cancel, handed: make(chan struct{}, 1)}
+	x := &exchange{f: f, fc: fc, cancel: cancel}
+	wc, _ := fc.Conn().(*watchConn)
+	if wc != nil {
+		// A connection's exchanges take turns: each is handed over
+		// before the next is made.
+		if wc.handed == nil {
+			wc.handed = make(chan struct{}, 1)
+		}
+		x.handed = wc.handed
+	} else {
+		x.handed = make(chan struct{}, 1)
+	}
 	switch b := fc.Request.Body(); {
 	case tooLarge != nil:
 		r.ContentLength = int64(h.ContentLength())
@@ -131,8 +142,12 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 	default:
 		r.Body = http.NoBody
 	}
-	x.req = r.WithContext(ctx)
-	if wc, ok := fc.Conn().(*watchConn); ok && wc.watching() {
+	hctx := ctx
+	if rc := f.opts.RequestContext; rc != nil {
+		hctx = rc(ctx, r.Header)
+	}
+	x.req = r.WithContext(hctx)
+	if wc != nil && wc.watching() {
 		x.conn = wc
 	}
 	return x, nil

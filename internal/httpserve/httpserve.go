@@ -46,7 +46,13 @@ type Options struct {
 	MaxHeaderBytes int
 	// BaseContext is the parent of every request's context.
 	BaseContext context.Context
-	Logger      *slog.Logger
+	// RequestContext, when set, derives each request's context from the
+	// one the server made (a child of BaseContext, canceled when the
+	// client goes away) and the request's headers, before the handler
+	// runs: values that every request carries go in without the handler
+	// copying the request for them.
+	RequestContext func(ctx context.Context, h http.Header) context.Context
+	Logger         *slog.Logger
 }
 
 // Server is what both kinds offer, as *http.Server does: Serve returns
@@ -70,8 +76,14 @@ func New(kind string, o Options) (Server, error) {
 		if base == nil {
 			base = context.Background()
 		}
+		h := o.Handler
+		if rc := o.RequestContext; rc != nil {
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				o.Handler.ServeHTTP(w, r.WithContext(rc(r.Context(), r.Header)))
+			})
+		}
 		return &http.Server{
-			Handler:           o.Handler,
+			Handler:           h,
 			ReadHeaderTimeout: o.ReadHeaderTimeout,
 			IdleTimeout:       o.IdleTimeout,
 			MaxHeaderBytes:    o.MaxHeaderBytes,

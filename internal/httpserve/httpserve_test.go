@@ -223,6 +223,42 @@ func TestClientGoneCancels(t *testing.T) {
 	}
 }
 
+// TestRequestContext: the hook's context is the handler's, made from the
+// request's headers, for every request on a kept-alive connection, and
+// it is still canceled when the client goes away.
+func TestRequestContext(t *testing.T) {
+	type idKey struct{}
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			started, canceled := make(chan struct{}, 1), make(chan struct{}, 1)
+			o := Options{RequestContext: func(ctx context.Context, h http.Header) context.Context {
+				return context.WithValue(ctx, idKey{}, h.Get("X-Id"))
+			}}
+			addr, _ := start(t, kind, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				id, _ := r.Context().Value(idKey{}).(string)
+				if id != "wait" {
+					_, _ = io.WriteString(w, id)
+					return
+				}
+				started <- struct{}{}
+				<-r.Context().Done()
+				canceled <- struct{}{}
+			}), o)
+			c, br := dial(t, addr)
+			for _, id := range []string{"a", "b"} {
+				fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Id: %s\r\n\r\n", id)
+				if _, body := readResponse(t, br, http.MethodGet); body != id {
+					t.Errorf("request %s: the handler saw %q", id, body)
+				}
+			}
+			fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Id: wait\r\n\r\n")
+			waitOrFail(t, started, "the handler to start")
+			_ = c.Close()
+			waitOrFail(t, canceled, "the request context to be canceled")
+		})
+	}
+}
+
 // TestBodyTooLarge: a body over the limit reaches the handler as a read
 // error *http.MaxBytesError, with a declared length or chunked.
 func TestBodyTooLarge(t *testing.T) {

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/outcrop/outcrop/internal/openai"
+	"github.com/outcrop/outcrop/internal/provider"
 )
 
 func TestRequestID(t *testing.T) {
@@ -48,6 +50,46 @@ func TestRequestID(t *testing.T) {
 				t.Errorf("got %q, want a generated req_ ID", got)
 			}
 		})
+	}
+}
+
+// TestRequestIDKeepsBegunScope: a request whose context the server began
+// (Begin, before the handler) keeps that Scope and its ID; the Scope is
+// also the providers' Recorder, and the context's other values and
+// cancellation come through.
+func TestRequestIDKeepsBegunScope(t *testing.T) {
+	type otherKey struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), otherKey{}, "v"))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set(HeaderRequestID, "lb-1")
+	ctx := Begin(parent, req.Header)
+	begun := ScopeFrom(ctx)
+	if begun.RequestID != "lb-1" || begun.Start.IsZero() {
+		t.Fatalf("begun scope %+v", begun)
+	}
+	var seen *Scope
+	h := RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = ScopeFrom(r.Context())
+		provider.RecordRequestID(r.Context(), "up-1")
+		if r.Context().Value(otherKey{}) != "v" {
+			t.Error("the parent's value is lost")
+		}
+		cancel()
+		if r.Context().Err() == nil {
+			t.Error("the parent's cancellation does not come through")
+		}
+	}))
+	req.Header.Set(HeaderRequestID, "other")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req.WithContext(ctx))
+	if seen != begun {
+		t.Errorf("the handler saw another scope: %+v", seen)
+	}
+	if got := rec.Header().Get(HeaderRequestID); got != "lb-1" {
+		t.Errorf("header %q, want the begun scope's lb-1", got)
+	}
+	if begun.UpstreamRequestID != "up-1" {
+		t.Errorf("the scope as Recorder: upstream ID %q, want up-1", begun.UpstreamRequestID)
 	}
 }
 

@@ -4,25 +4,23 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"time"
 )
 
 // HeaderRequestID is the response header carrying the request ID, as
 // OpenAI names it.
 const HeaderRequestID = "X-Request-Id"
 
-// RequestID gives each request a Scope and an ID, returned in
-// X-Request-Id. A well-formed X-Request-Id from the client (for example one
-// set by a load balancer) is kept so a request can be traced across hops.
+// RequestID gives each request a Scope (see Begin) unless the server
+// gave it one already, and returns its ID in X-Request-Id.
 func RequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(HeaderRequestID)
-		if !validRequestID(id) {
-			id = NewRequestID()
+		s, ok := r.Context().Value(scopeKey{}).(*Scope)
+		if !ok {
+			r = r.WithContext(Begin(r.Context(), r.Header))
+			s = ScopeFrom(r.Context())
 		}
-		w.Header().Set(HeaderRequestID, id)
-		s := &Scope{RequestID: id, Start: time.Now()}
-		next.ServeHTTP(w, r.WithContext(WithScope(r.Context(), s)))
+		w.Header().Set(HeaderRequestID, s.RequestID)
+		next.ServeHTTP(w, r)
 	})
 }
 

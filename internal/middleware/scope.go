@@ -6,6 +6,7 @@ package middleware
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/outcrop/outcrop/internal/auth"
@@ -62,10 +63,37 @@ func (s *Scope) RecordRetry(r provider.Retry) {
 
 type scopeKey struct{}
 
-// WithScope returns ctx carrying s, also as the providers' Recorder, so
-// that the request is copied for its context once.
-func WithScope(ctx context.Context, s *Scope) context.Context {
-	return provider.WithRecorder(context.WithValue(ctx, scopeKey{}, s), s)
+// scopeCtx carries a request's Scope, under scopeKey and as the
+// providers' Recorder: one context, allocated with the Scope.
+type scopeCtx struct {
+	context.Context
+	scope Scope
+}
+
+func (c *scopeCtx) Value(key any) any {
+	switch key.(type) {
+	case scopeKey:
+		return &c.scope
+	case provider.RecorderKey:
+		return provider.Recorder(&c.scope)
+	}
+	return c.Context.Value(key)
+}
+
+// Begin returns ctx carrying a new Scope for the request whose headers
+// are h, started now. Its ID is the client's X-Request-Id when that is
+// well formed (one set by a load balancer, say), so that a request can be
+// traced across hops, and a new one otherwise.
+//
+// RequestID calls it for a request that has no Scope yet; the server
+// calls it first (httpserve.Options.RequestContext), as it builds the
+// request, so that the request is not copied again for its context.
+func Begin(ctx context.Context, h http.Header) context.Context {
+	id := h.Get(HeaderRequestID)
+	if !validRequestID(id) {
+		id = NewRequestID()
+	}
+	return &scopeCtx{Context: ctx, scope: Scope{RequestID: id, Start: time.Now()}}
 }
 
 // ScopeFrom returns the request's Scope. Outside a request it returns a

@@ -26,17 +26,20 @@ type Recorder interface {
 	RecordRequestID(id string)
 }
 
-type recorderKey struct{}
+// RecorderKey is the context key of a request's Recorder. A context of
+// another package may answer it itself: the server's request scope does,
+// so that a request's values take one context.
+type RecorderKey struct{}
 
 // WithRecorder returns ctx carrying r.
 func WithRecorder(ctx context.Context, r Recorder) context.Context {
-	return context.WithValue(ctx, recorderKey{}, r)
+	return context.WithValue(ctx, RecorderKey{}, r)
 }
 
 // RecordRetry reports a retry to the recorder in ctx, if any. Providers
 // that retry call it before each pause.
 func RecordRetry(ctx context.Context, r Retry) {
-	if rec, ok := ctx.Value(recorderKey{}).(Recorder); ok {
+	if rec, ok := ctx.Value(RecorderKey{}).(Recorder); ok {
 		rec.RecordRetry(r)
 	}
 }
@@ -47,7 +50,7 @@ func RecordRequestID(ctx context.Context, id string) {
 	if id == "" {
 		return
 	}
-	if rec, ok := ctx.Value(recorderKey{}).(Recorder); ok {
+	if rec, ok := ctx.Value(RecorderKey{}).(Recorder); ok {
 		rec.RecordRequestID(id)
 	}
 }

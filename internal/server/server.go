@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -123,6 +124,13 @@ func New(opts Options) *Server {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// RequestContext is the HTTP server's hook (httpserve.Options) that gives
+// a request its Scope as the request is built, so that the middleware
+// need not copy the request to add it.
+func (s *Server) RequestContext(ctx context.Context, h http.Header) context.Context {
+	return middleware.Begin(ctx, h)
+}
 
 // Drain marks the server as shutting down: /ready answers 503 so load
 // balancers stop sending new requests while in-flight ones finish.

@@ -196,10 +196,15 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 	for k, v := range fresp.Header.All() {
 		fields.Add(k, v)
 	}
-	// The framing: fasthttp counts the special headers itself.
-	resp.Header = fields.Header("Content-Length", "Transfer-Encoding")
-	body.br, body.keep = br, !fresp.Header.ConnectionClose()
+	// The framing: fasthttp counts the special headers itself. A length
+	// it parsed stays as the upstream sent it, as net/http keeps it.
 	n := fresp.Header.ContentLength()
+	if n >= 0 {
+		resp.Header = fields.Header("Transfer-Encoding")
+	} else {
+		resp.Header = fields.Header("Content-Length", "Transfer-Encoding")
+	}
+	body.br, body.keep = br, !fresp.Header.ConnectionClose()
 	switch {
 	case req.Method == http.MethodHead || status == http.StatusNoContent || status == http.StatusNotModified:
 		resp.ContentLength = 0
@@ -209,8 +214,8 @@ func (f *Fast) send(ctx context.Context, hc *fasthttp.HostClient, freq *fasthttp
 		body.r, body.done = eofReader{}, true
 	case n >= 0:
 		resp.ContentLength = int64(n)
-		resp.Header.Set("Content-Length", strconv.Itoa(n))
-		body.r = io.LimitReader(br, int64(n))
+		body.lr = io.LimitedReader{R: br, N: int64(n)}
+		body.r = &body.lr
 		body.done = n == 0
 	case n == -1: // chunked
 		resp.ContentLength = -1
@@ -398,9 +403,10 @@ type streamBody struct {
 	cancelled atomic.Bool
 
 	r       io.Reader
-	cr      chunkedReader // r for an event stream
-	chunked bool          // r decodes chunks; the trailer is left in br
-	keep    bool          // the connection may be reused once the body is read
+	lr      io.LimitedReader // r for a body of a known length
+	cr      chunkedReader    // r for an event stream
+	chunked bool             // r decodes chunks; the trailer is left in br
+	keep    bool             // the connection may be reused once the body is read
 
 	mu      sync.Mutex
 	done    bool  // the body was read to its end

@@ -114,6 +114,11 @@ func TestRequestAndAnswer(t *testing.T) {
 		if resp.Header.Get("X-Amzn-Requestid") != "rid-1" || strings.Join(resp.Header.Values("X-Multi"), ",") != "a,b" || resp.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("response headers: %v", resp.Header)
 		}
+		// As net/http's Transport: the length stays among the headers,
+		// once.
+		if cl := resp.Header.Values("Content-Length"); len(cl) != 1 || cl[0] != "11" {
+			t.Errorf("Content-Length header %q, want [11]", cl)
+		}
 		r := <-got
 		wantHost := strings.TrimPrefix(s.URL, "http://")
 		if i == 2 {
@@ -158,8 +163,8 @@ func TestStreams(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.ContentLength != -1 {
-			t.Errorf("ContentLength %d, want -1 (chunked)", resp.ContentLength)
+		if resp.ContentLength != -1 || resp.Header.Get("Content-Length") != "" || resp.Header.Get("Transfer-Encoding") != "" {
+			t.Errorf("ContentLength %d, headers %v; want -1 (chunked) and no framing headers", resp.ContentLength, resp.Header)
 		}
 		br := bufio.NewReader(resp.Body)
 		for i := range 3 {
@@ -362,8 +367,8 @@ func TestNoBodyAnswers(t *testing.T) {
 		if body != "" {
 			t.Errorf("%s %s: body %q", c.method, c.path, body)
 		}
-		if c.method == http.MethodHead && resp.ContentLength != 5 {
-			t.Errorf("HEAD: ContentLength %d, want 5", resp.ContentLength)
+		if c.method == http.MethodHead && (resp.ContentLength != 5 || resp.Header.Get("Content-Length") != "5") {
+			t.Errorf("HEAD: ContentLength %d, header %q, want 5", resp.ContentLength, resp.Header.Get("Content-Length"))
 		}
 	}
 	if n := s.conns.Load(); n != 1 {

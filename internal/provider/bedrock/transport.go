@@ -22,6 +22,12 @@ const (
 	userAgent          = "outcrop"
 )
 
+// sharedValue holds the values of the headers every request carries,
+// shared by the requests' header maps (see newRequest).
+var sharedValue = struct{ json, eventStream, userAgent []string }{
+	[]string{contentJSON}, []string{contentEventStream}, []string{userAgent},
+}
+
 // transport sends calls to Bedrock Runtime: it builds, authenticates,
 // retries and classifies requests. It is read-only after New.
 type transport struct {
@@ -171,22 +177,24 @@ func (t *transport) attempt(cl *call, r *outRequest) (*http.Response, *failure) 
 
 // newRequest builds one attempt's request by hand rather than with
 // http.NewRequestWithContext, which would parse the URL back. The header
-// map and URL are fresh each time: the signer writes to both.
+// map and URL are fresh each time: the signer writes to both. The values
+// of the usual headers are shared (sharedValue), as nothing changes a
+// header's value in place: the signer adds fields and reads the rest.
 func (t *transport) newRequest(ctx context.Context, r *outRequest) *http.Request {
 	u := modelURL(t.base, r.op, r.modelID)
 	h := make(http.Header, 8)
-	h["Content-Type"] = []string{contentJSON}
-	h["User-Agent"] = []string{userAgent}
+	h["Content-Type"] = sharedValue.json
+	h["User-Agent"] = sharedValue.userAgent
 	switch {
 	case r.op == OpInvokeStream:
 		// The stream operation names the model's answer type in its own
 		// header; Accept is the event-stream (wire.md §1.2).
-		h["X-Amzn-Bedrock-Accept"] = []string{contentJSON}
-		h["Accept"] = []string{contentEventStream}
+		h["X-Amzn-Bedrock-Accept"] = sharedValue.json
+		h["Accept"] = sharedValue.eventStream
 	case r.stream:
-		h["Accept"] = []string{contentEventStream}
+		h["Accept"] = sharedValue.eventStream
 	default:
-		h["Accept"] = []string{contentJSON}
+		h["Accept"] = sharedValue.json
 	}
 	for k, v := range r.header {
 		h[k] = v
