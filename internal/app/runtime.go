@@ -19,15 +19,18 @@ const defaultGCPercent = 200
 var cgroupMemoryMax = "/sys/fs/cgroup/memory.max"
 
 // tuneRuntime sets the collector's pace for serving, unless the
-// environment sets it: GOGC defaultGCPercent, and GOMEMLIMIT 90% of the
-// container's memory limit when there is one, so that the collector works
-// harder near the limit instead of the process being killed. It returns
-// what it set, for the startup log.
-func tuneRuntime(getenv func(string) string) []any {
-	var set []any
+// environment sets it: GOGC defaultGCPercent, with a heap goal of at
+// least heapGoalFloor while the live heap is small (gcTuner), and
+// GOMEMLIMIT 90% of the container's memory limit when there is one, so
+// that the collector works harder near the limit instead of the process
+// being killed. It returns what it set, for the startup log, and stop,
+// which ends the tuner.
+func tuneRuntime(getenv func(string) string) (set []any, stop func()) {
+	stop = func() {}
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
-		set = append(set, "gogc", defaultGCPercent)
+		stop = startGCTuner(defaultGCPercent)
+		set = append(set, "gogc", defaultGCPercent, "gc_heap_goal_floor_bytes", heapGoalFloor)
 	}
 	if getenv("GOMEMLIMIT") == "" {
 		if limit, ok := containerMemoryLimit(); ok {
@@ -36,7 +39,7 @@ func tuneRuntime(getenv func(string) string) []any {
 			set = append(set, "gomemlimit_bytes", soft)
 		}
 	}
-	return set
+	return set, stop
 }
 
 // containerMemoryLimit reads the cgroup v2 memory limit; "max" (none) or

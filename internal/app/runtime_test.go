@@ -25,20 +25,23 @@ func TestTuneRuntime(t *testing.T) {
 	}
 	none := func(string) string { return "" }
 
-	set := tuneRuntime(none)
+	set, stop := tuneRuntime(none)
+	stop() // the tuner leaves GOGC at the default
 	if got := debug.SetGCPercent(100); got != defaultGCPercent {
 		t.Errorf("GOGC %d, want %d", got, defaultGCPercent)
 	}
 	if got := debug.SetMemoryLimit(-1); got != 1073741824/10*9 {
 		t.Errorf("memory limit %d, want 90%% of 1 GiB", got)
 	}
-	if len(set) != 4 {
+	if len(set) != 6 {
 		t.Errorf("reported %v", set)
 	}
 
 	debug.SetMemoryLimit(1 << 62)
 	env := map[string]string{"GOGC": "50", "GOMEMLIMIT": "100MiB"}
-	if set := tuneRuntime(func(k string) string { return env[k] }); len(set) != 0 {
+	set, stop = tuneRuntime(func(k string) string { return env[k] })
+	stop()
+	if len(set) != 0 {
 		t.Errorf("the environment's settings overridden: %v", set)
 	}
 	if got := debug.SetGCPercent(100); got != 100 {
@@ -49,7 +52,8 @@ func TestTuneRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	debug.SetMemoryLimit(1 << 62)
-	tuneRuntime(none)
+	_, stop = tuneRuntime(none)
+	stop()
 	if got := debug.SetMemoryLimit(-1); got != 1<<62 {
 		t.Errorf("no container limit: memory limit %d changed", got)
 	}

@@ -49,7 +49,9 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer closer.Close()
-	logRuntime(logger, tuneRuntime(env.Getenv))
+	tuned, stopTuning := tuneRuntime(env.Getenv)
+	defer stopTuning()
+	logRuntime(logger, tuned)
 	if err := upstreamhttp.Use(cfg.Server.UpstreamClient); err != nil {
 		logger.Error("cannot start", "error", err)
 		return err
