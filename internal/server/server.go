@@ -209,7 +209,7 @@ func (s *Server) register(mux *http.ServeMux, extra func(*http.ServeMux)) {
 func (s *Server) adapt(h handlerFunc, lv level) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc := middleware.ScopeFrom(r.Context())
-		sc.Route = r.Pattern // the Scope is also the providers' Recorder (WithScope)
+		sc.Route = r.Pattern // the Scope is also the providers' Recorder (middleware.Begin)
 		if err := s.authorize(sc, r, lv); err != nil {
 			s.writeError(w, r, err)
 			return
