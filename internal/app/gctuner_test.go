@@ -18,11 +18,12 @@ func TestGCPercentFor(t *testing.T) {
 		{"nearly empty: capped", 64 << 10, 0, maxTunedGCPercent},
 		{"nothing read", 0, 0, 200},
 	} {
-		if got := gcPercentFor(200, 64*mb, c.live, c.roots); got != c.want {
+		got := gcPercentFor(200, 64*mb, c.live, c.roots)
+		if got != c.want {
 			t.Errorf("%s: live %d roots %d: GOGC %d, want %d", c.name, c.live, c.roots, got, c.want)
 		}
 		// The goal that GOGC gives reaches the floor, or the cap binds.
-		if got := gcPercentFor(200, 64*mb, c.live, c.roots); got > 200 && got < maxTunedGCPercent {
+		if got > 200 && got < maxTunedGCPercent {
 			if goal := c.live + (c.live+c.roots)*got/100; goal < 64*mb-mb/100 || goal > 64*mb {
 				t.Errorf("%s: goal %d, want about the floor", c.name, goal)
 			}
