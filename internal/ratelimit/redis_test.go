@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -241,5 +242,102 @@ func TestRedisDown(t *testing.T) {
 	l.SettleLater(res, Actual{}, nil) // no done: the error has nowhere to go, and nothing panics
 	if err := l.Flush(context.Background()); err != nil {
 		t.Errorf("Flush: %v", err)
+	}
+}
+
+// TestRedisRefill: a bucket in Redis refills with the server's time, as
+// the one in memory does with its clock. TPM 6000 refills a token every
+// 10 ms.
+func TestRedisRefill(t *testing.T) {
+	l := newTestRedis(t, Options{})
+	limits := []Limit{{ID: "key:a", TPM: 6000}}
+	before := time.Now()
+	_, res := allow(t, l, Request{Limits: limits, Tokens: 6000}) // empties the bucket
+	drained := time.Now()
+	settle(t, l, res, Actual{Tokens: 6000})
+	if d, _ := allow(t, l, Request{Limits: limits, Tokens: 100}); d.Allowed {
+		t.Fatal("100 tokens admitted right after the bucket was emptied, want denied")
+	}
+	time.Sleep(300 * time.Millisecond)
+	asked := time.Now()
+	d, _ := allow(t, l, Request{Limits: limits, Tokens: 1})
+	answered := time.Now()
+	if !d.Allowed {
+		t.Fatalf("got denied (%s) 300 ms after emptying, want allowed", d.Reason)
+	}
+	// The refill is the server's time between the two scripts, which
+	// lies between these bounds (a token per 10 ms); Remaining is after
+	// this request's token.
+	least := int64(asked.Sub(drained)/(10*time.Millisecond)) - 2
+	most := int64(answered.Sub(before)/(10*time.Millisecond)) + 1
+	if got := d.Tokens.Remaining; got < least || got > most {
+		t.Errorf("got %d tokens remaining, want between %d and %d", got, least, most)
+	}
+}
+
+// TestLuaBucket runs the scripts' refill, load and store on Redis for
+// cases at and around their edges and at random, and compares them with
+// refill in bucket.go and with what was stored.
+func TestLuaBucket(t *testing.T) {
+	l := newTestRedis(t, Options{})
+	key := l.prefix + "lua-bucket"
+	probe := redis.NewScript(luaCommon + `
+local level, stamp, now, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('DEL', KEYS[1])
+local absent = {load(KEYS[1], now, limit)}
+local rl, rs = refill(level, stamp, now, limit)
+store(KEYS[1], level, stamp, limit)
+local bl, bs = load(KEYS[1], now, limit)
+local h = redis.call('HMGET', KEYS[1], 'l', 't')
+return {int(rl), int(rs), int(bl), int(bs), int(absent[1]), int(absent[2]), h[1] .. ' ' .. h[2], redis.call('PTTL', KEYS[1])}
+`)
+	type tc struct{ level, stamp, now, limit int64 }
+	const epoch = 1_765_000_000_000 // a recent time in milliseconds
+	cases := []tc{
+		{0, epoch, epoch, 1},
+		{0, epoch, epoch + 1, 1},
+		{-5, epoch, epoch - 10, 7},          // a clock gone back
+		{60_000*5 + 3, epoch, epoch + 1, 5}, // above the capacity
+		{60_000 * MaxLimit, epoch, epoch + 9, MaxLimit},
+		{-60_000 * MaxLimit, epoch, epoch + 1, MaxLimit},
+		{-60_000 * MaxLimit, epoch, epoch + 120_000, MaxLimit},
+		{1, epoch, epoch + 59_999, 1},
+		{1, epoch, epoch + 60_000, 1},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 300 {
+		limit := 1 + rng.Int64N(MaxLimit)
+		if rng.IntN(2) == 0 {
+			limit = 1 + rng.Int64N(10_000)
+		}
+		capacity := limit * unitsPerToken
+		cases = append(cases, tc{
+			level: rng.Int64N(3*capacity) - 2*capacity,
+			stamp: epoch + rng.Int64N(1000),
+			now:   epoch + rng.Int64N(200_000),
+			limit: limit,
+		})
+	}
+	for _, c := range cases {
+		got, err := probe.Run(context.Background(), l.client, []string{key}, c.level, c.stamp, c.now, c.limit).Slice()
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		str := func(i int) string { s, _ := got[i].(string); return s }
+		wl, ws := refill(c.level, c.stamp, c.now, c.limit)
+		if want := fmt.Sprint(wl, ws); str(0)+" "+str(1) != want || str(2)+" "+str(3) != want {
+			t.Errorf("%+v: Lua refill %s %s, stored and loaded %s %s; want %s", c, str(0), str(1), str(2), str(3), want)
+		}
+		if want := fmt.Sprint(c.limit*unitsPerToken, c.now); str(4)+" "+str(5) != want {
+			t.Errorf("%+v: an absent bucket is %s %s, want full: %s", c, str(4), str(5), want)
+		}
+		if want := fmt.Sprint(c.level, c.stamp); str(6) != want {
+			t.Errorf("%+v: stored %q, want %q", c, str(6), want)
+		}
+		ttl, _ := got[7].(int64)
+		wantTTL := max(120_000, ceilDiv(max(c.limit*unitsPerToken-c.level, 0), c.limit)+60_000)
+		if ttl > wantTTL || ttl < wantTTL-1000 {
+			t.Errorf("%+v: TTL %d ms, want %d", c, ttl, wantTTL)
+		}
 	}
 }

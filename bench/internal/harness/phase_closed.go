@@ -65,7 +65,7 @@ func (h *harness) rounds(ctx context.Context) {
 }
 
 func (h *harness) closedWindow(ctx context.Context, t *target, cl closedLoad, round int) Window {
-	m := newMeter(h.ticks, t.proc.pid(), h.up.pid())
+	m := newMeter(h.ticks, t.proc.pid(), h.up.pid(), h.redisPIDFor(t))
 	spec := load.Closed{Concurrency: cl.concurrency, Warmup: h.plan.Warmup, Window: h.plan.Window}
 	wait := func() *memGrowth { return nil }
 	if round == 1 {

@@ -55,7 +55,7 @@ func (h *harness) openLoop(ctx context.Context) {
 }
 
 func (h *harness) openStep(ctx context.Context, t *target, c *fasthttp.HostClient, rate float64) Step {
-	m := newMeter(h.ticks, t.proc.pid(), h.up.pid())
+	m := newMeter(h.ticks, t.proc.pid(), h.up.pid(), h.redisPIDFor(t))
 	spec := load.Open{
 		Rate: rate, Warmup: h.plan.OpenWarmup, Window: h.plan.OpenWindow,
 		MaxWorkers: h.plan.OpenWorkers, Drain: 5 * time.Second,

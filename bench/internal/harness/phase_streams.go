@@ -133,7 +133,7 @@ func (h *harness) streamRun(ctx context.Context, t *target, n int, s upstream.Sh
 	if !t.bedrock {
 		h.upstreamLate(ctx) // reset the emulator's lateness count
 	}
-	m := newMeter(h.ticks, t.proc.pid(), h.up.pid())
+	m := newMeter(h.ticks, t.proc.pid(), h.up.pid(), h.redisPIDFor(t))
 	spec := load.Streams{
 		Count: n, Ramp: h.plan.Ramp, Framing: t.framing(), Chunks: s.Chunks, Stall: h.plan.Stall,
 		Timeout: s.Delay + time.Duration(s.Chunks)*s.Gap + 30*time.Second, OnTick: tick, Tick: 50 * time.Millisecond,

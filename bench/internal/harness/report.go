@@ -59,6 +59,7 @@ func markdown(r *Results) string {
 	}
 	rp.header()
 	rp.closedTable()
+	rp.redisTable()
 	rp.openTable()
 	rp.streamTable()
 	rp.allocTable()
@@ -151,6 +152,47 @@ func (rp *report) closedTable() {
 				num(cs.AddedP50, 2), num(cs.AddedP99, 2))
 		}
 		rp.f("\n")
+	}
+	rp.f("\n")
+}
+
+// redisTable is what a request of each +redis target cost the Redis
+// server, which the target's own figure leaves out: the limits' scripts
+// run there, on cores the target shares.
+func (rp *report) redisTable() {
+	if !rp.anyTarget(func(s *Summary) bool {
+		for _, cs := range s.Closed {
+			if cs.Redis > 0 {
+				return true
+			}
+		}
+		return false
+	}) {
+		return
+	}
+	p := rp.r.Plan
+	rp.f("Redis's own CPU per request for the targets that keep their limits in it (the server's utime+stime over the same windows; not in the targets' figures above):\n\n")
+	head, sep := "| target |", "|---|"
+	for _, c := range p.Concurrency {
+		head += fmt.Sprintf(" Redis CPU µs/req c=%d |", c)
+		sep += "---|"
+	}
+	rp.f("%s\n%s\n", head, sep)
+	for _, s := range rp.r.Summary {
+		var cells string
+		measured := false
+		for _, c := range p.Concurrency {
+			cs := s.Closed[fmt.Sprintf("c%d", c)]
+			if cs.Redis > 0 {
+				measured = true
+				cells += " " + num(cs.Redis, 1) + " |"
+			} else {
+				cells += " — |"
+			}
+		}
+		if measured {
+			rp.f("| `%s` |%s\n", s.Target, cells)
+		}
 	}
 	rp.f("\n")
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ type harness struct {
 	openaiAddr, bedrockAddr string
 	targets                 []*target
 	redisPrefix             string
+	// redisPID is the Redis server's process when it runs on this
+	// machine (its CPU is measured for the +redis targets), else 0.
+	redisPID int
 
 	clients      map[string]*fasthttp.HostClient
 	streamClient *http.Client
@@ -164,6 +168,9 @@ func (h *harness) pickTargets(ctx context.Context) error {
 	if redisErr != nil && h.opts.RequireRedis {
 		return fmt.Errorf("redis %s: %w", h.opts.RedisURL, redisErr)
 	}
+	if redisErr == nil {
+		h.redisPID = h.localRedisPID(ctx)
+	}
 	h.redisPrefix = "outcrop-bench:" + rand.Text()[:12] + ":"
 	for _, t := range catalogue() {
 		if len(want) > 0 && !want[t.name] {
@@ -268,6 +275,48 @@ func (h *harness) pingRedis(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	return c.Ping(ctx).Err()
+}
+
+// localRedisPID is the process of the Redis server when it is one of
+// this machine's (INFO's process_id names a redis-server here), else 0:
+// a server in a container or elsewhere is not measured.
+func (h *harness) localRedisPID(ctx context.Context) int {
+	c, err := h.redisClient()
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(info) {
+		v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:")
+		if !ok {
+			continue
+		}
+		pid, err := strconv.Atoi(v)
+		if err != nil || pid <= 0 {
+			return 0
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || !strings.HasPrefix(string(comm), "redis") {
+			return 0
+		}
+		return pid
+	}
+	return 0
+}
+
+// redisPIDFor is Redis's process for a target's meter: -1 unless the
+// target keeps its limits in Redis.
+func (h *harness) redisPIDFor(t *target) int {
+	if !t.gw.redis || h.redisPID == 0 {
+		return -1
+	}
+	return h.redisPID
 }
 
 // deleteRedisKeys removes what the +redis targets wrote.

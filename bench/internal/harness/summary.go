@@ -50,7 +50,10 @@ type ClosedSummary struct {
 	AddedP99 float64 `json:"added_p99_ms"`
 	// Generator is the load generator's own CPU µs per request.
 	Generator float64 `json:"generator_cpu_us_per_req"`
-	Errors    int64   `json:"errors"`
+	// Redis is the Redis server's CPU µs per request, for a target that
+	// keeps its limits there (0: not measured).
+	Redis  float64 `json:"redis_cpu_us_per_req,omitempty"`
+	Errors int64   `json:"errors"`
 }
 
 // median of xs; 0 when empty (JSON has no NaN).
@@ -85,7 +88,7 @@ func summarize(r *Results, targets []*target) []Summary {
 			}
 		}
 		for _, l := range loads {
-			var cpu, rate, p50, p99, a50, a99, gen []float64
+			var cpu, rate, p50, p99, a50, a99, gen, rds []float64
 			var errs int64
 			for round := 1; round <= r.Plan.Rounds; round++ {
 				w, ok := byKey[key{t.name, l, round}]
@@ -93,6 +96,9 @@ func summarize(r *Results, targets []*target) []Summary {
 					continue
 				}
 				cpu, rate, gen = append(cpu, w.CPU.Target), append(rate, w.Rate), append(gen, w.CPU.Generator)
+				if w.CPU.Redis > 0 {
+					rds = append(rds, w.CPU.Redis)
+				}
 				p50, p99 = append(p50, w.Latency.P50Ms), append(p99, w.Latency.P99Ms)
 				errs += w.Errors
 				if b, ok := byKey[key{t.baseline(), l, round}]; ok {
@@ -102,7 +108,7 @@ func summarize(r *Results, targets []*target) []Summary {
 			}
 			s.Closed[l] = ClosedSummary{
 				CPU: median(cpu), Rate: median(rate), P50: median(p50), P99: median(p99),
-				AddedP50: median(a50), AddedP99: median(a99), Generator: median(gen), Errors: errs,
+				AddedP50: median(a50), AddedP99: median(a99), Generator: median(gen), Redis: median(rds), Errors: errs,
 			}
 		}
 		s.openLoop(r)
