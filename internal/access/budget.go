@@ -1,7 +1,7 @@
 package access
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/outcrop/outcrop/internal/store"
@@ -47,5 +47,9 @@ func period(k *store.Key, now time.Time) (start, end, since time.Time) {
 // budgetID names the spend counter of a key's current period: a new
 // period, or a reset, starts a new counter.
 func budgetID(k *store.Key, start, since time.Time) string {
-	return fmt.Sprintf("budget:%s:%s:%d:%d", k.ID, k.BudgetPeriod, start.Unix(), since.UnixMilli())
+	var buf [96]byte // on the stack: the string is the one allocation
+	b := append(append(append(append(buf[:0], "budget:"...), k.ID...), ':'), k.BudgetPeriod...)
+	b = strconv.AppendInt(append(b, ':'), start.Unix(), 10)
+	b = strconv.AppendInt(append(b, ':'), since.UnixMilli(), 10)
+	return string(b)
 }

@@ -182,14 +182,14 @@ func (g *Gate) request(ctx context.Context, p *auth.Principal, a Admission) (rat
 		model = a.Route.Name
 	}
 	if l, ok := g.opts.ModelLimits[model]; ok {
-		req.Limits = append(req.Limits, ratelimit.Limit{ID: limitID("model:"+model, l.RPM, l.TPM), RPM: l.RPM, TPM: l.TPM, Concurrency: l.Concurrency})
+		req.Limits = append(req.Limits, ratelimit.Limit{ID: limitID("model:", model, l.RPM, l.TPM), RPM: l.RPM, TPM: l.TPM, Concurrency: l.Concurrency})
 	}
 	if p == nil || p.Key == nil {
 		return req, nil
 	}
 	k := p.Key
 	if k.RPM > 0 || k.TPM > 0 || k.Concurrency > 0 {
-		req.Limits = append(req.Limits, ratelimit.Limit{ID: limitID("key:"+k.ID, k.RPM, k.TPM), RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency})
+		req.Limits = append(req.Limits, ratelimit.Limit{ID: limitID("key:", k.ID, k.RPM, k.TPM), RPM: k.RPM, TPM: k.TPM, Concurrency: k.Concurrency})
 	}
 	if k.Budget <= 0 || k.BudgetPeriod == "" {
 		return req, nil
@@ -219,8 +219,12 @@ func (g *Gate) request(ctx context.Context, p *auth.Principal, a Admission) (rat
 // a changed limit starts from a full bucket at once rather than refilling
 // at the new rate from the old level (a raised limit would otherwise wait
 // out the old one's debt).
-func limitID(base string, rpm, tpm int64) string {
-	return base + ":" + strconv.FormatInt(rpm, 10) + ":" + strconv.FormatInt(tpm, 10)
+func limitID(kind, id string, rpm, tpm int64) string {
+	var buf [96]byte // on the stack: the string is the one allocation
+	b := append(append(buf[:0], kind...), id...)
+	b = strconv.AppendInt(append(b, ':'), rpm, 10)
+	b = strconv.AppendInt(append(b, ':'), tpm, 10)
+	return string(b)
 }
 
 // OutputCapper is a provider that knows the output cap it sends when a
@@ -409,28 +413,55 @@ func tokensOf(u *openai.Usage) usage.Tokens {
 }
 
 // setHeaders writes OpenAI's rate-limit headers for the limits that exist.
+// Their values share one string and one slice, instead of two
+// allocations each through Header.Set (the names are canonical already).
 func setHeaders(h http.Header, d ratelimit.Decision) {
-	if w := d.Requests; w.Limit > 0 {
-		h.Set("X-Ratelimit-Limit-Requests", strconv.FormatInt(w.Limit, 10))
-		h.Set("X-Ratelimit-Remaining-Requests", strconv.FormatInt(max(w.Remaining, 0), 10))
-		h.Set("X-Ratelimit-Reset-Requests", resetString(w.Reset))
+	var names [6]string
+	var ends [6]int
+	var buf []byte
+	n := 0
+	add := func(w ratelimit.Window, limit, remaining, reset string) {
+		if w.Limit <= 0 {
+			return
+		}
+		if buf == nil {
+			buf = make([]byte, 0, 96)
+		}
+		buf = strconv.AppendInt(buf, w.Limit, 10)
+		names[n], ends[n] = limit, len(buf)
+		buf = strconv.AppendInt(buf, max(w.Remaining, 0), 10)
+		names[n+1], ends[n+1] = remaining, len(buf)
+		buf = appendReset(buf, w.Reset)
+		names[n+2], ends[n+2] = reset, len(buf)
+		n += 3
 	}
-	if w := d.Tokens; w.Limit > 0 {
-		h.Set("X-Ratelimit-Limit-Tokens", strconv.FormatInt(w.Limit, 10))
-		h.Set("X-Ratelimit-Remaining-Tokens", strconv.FormatInt(max(w.Remaining, 0), 10))
-		h.Set("X-Ratelimit-Reset-Tokens", resetString(w.Reset))
+	add(d.Requests, "X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests")
+	add(d.Tokens, "X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens")
+	if n == 0 {
+		return
+	}
+	all := string(buf)
+	vals := make([]string, n)
+	start := 0
+	for i := range n {
+		vals[i] = all[start:ends[i]]
+		h[names[i]] = vals[i : i+1 : i+1]
+		start = ends[i]
 	}
 }
 
 // resetString formats a reset time as OpenAI does: "120ms", "1s", "6m0s".
-func resetString(d time.Duration) string {
+func resetString(d time.Duration) string { return string(appendReset(nil, d)) }
+
+// appendReset appends resetString(d) to b.
+func appendReset(b []byte, d time.Duration) []byte {
 	switch {
 	case d <= 0:
-		return "0s"
+		return append(b, "0s"...)
 	case d < time.Second:
-		return strconv.FormatInt(int64(math.Ceil(float64(d)/float64(time.Millisecond))), 10) + "ms"
+		return append(strconv.AppendInt(b, int64(math.Ceil(float64(d)/float64(time.Millisecond))), 10), "ms"...)
 	}
-	return d.Round(time.Millisecond).String()
+	return append(b, d.Round(time.Millisecond).String()...)
 }
 
 // denial is the 429 for a request the limiter refused, with Retry-After

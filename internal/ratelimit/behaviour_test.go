@@ -47,6 +47,12 @@ func TestMemoryBehaviour(t *testing.T) {
 	}
 }
 
+func TestMemorySettleLaterBehaviour(t *testing.T) {
+	for _, b := range behaviours {
+		t.Run(b.name, func(t *testing.T) { b.run(t, memoryLaterHarness()) })
+	}
+}
+
 func TestRedisBehaviour(t *testing.T) {
 	for _, b := range behaviours {
 		t.Run(b.name, func(t *testing.T) { b.run(t, redisHarness()) })

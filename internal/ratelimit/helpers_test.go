@@ -78,7 +78,17 @@ func redisLaterHarness() harness {
 }
 
 // laterLimiter's Settle is SettleLater, waiting for done.
-type laterLimiter struct{ *Redis }
+type laterLimiter struct{ LaterSettler }
+
+// memoryLaterHarness is Memory settling through SettleLater.
+func memoryLaterHarness() harness {
+	h := memoryHarness()
+	plain := h.newLimiter
+	h.newLimiter = func(t *testing.T, opts Options) Limiter {
+		return laterLimiter{plain(t, opts).(*Memory)}
+	}
+	return h
+}
 
 func (l laterLimiter) Settle(_ context.Context, res *Reservation, actual Actual) error {
 	errc := make(chan error, 1)

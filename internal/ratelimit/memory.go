@@ -174,6 +174,15 @@ func (m *Memory) charge(p *plan, id string, ms int64) {
 	}
 }
 
+// SettleLater implements LaterSettler: a settle in memory takes no
+// round trip, so it is done, and done called, before it returns.
+func (m *Memory) SettleLater(res *Reservation, actual Actual, done func(error)) {
+	err := m.Settle(context.Background(), res, actual)
+	if done != nil {
+		done(err)
+	}
+}
+
 // Settle implements Limiter. A second Settle of the same *Reservation is a
 // no-op; settle the pointer Allow returned, not a copy of it.
 func (m *Memory) Settle(_ context.Context, res *Reservation, actual Actual) error {

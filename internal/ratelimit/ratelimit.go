@@ -193,8 +193,9 @@ type Limiter interface {
 
 // LaterSettler is a Limiter that can settle without its caller waiting
 // for the store: Redis, where a settle can ride a round trip shared
-// with other requests' scripts. A request whose answer is out has no
-// use for waiting.
+// with other requests' scripts, and Memory, which never waits. A request
+// whose answer is out has no use for waiting, nor for the timeout a
+// plain Settle is given.
 type LaterSettler interface {
 	Limiter
 	// SettleLater is Settle, except that it may return before the settle
@@ -233,6 +234,6 @@ func (o Options) withDefaults() Options {
 }
 
 var (
-	_ Limiter      = (*Memory)(nil)
+	_ LaterSettler = (*Memory)(nil)
 	_ LaterSettler = (*Redis)(nil)
 )
