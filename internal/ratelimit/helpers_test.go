@@ -85,6 +85,7 @@ func memoryLaterHarness() harness {
 	h := memoryHarness()
 	plain := h.newLimiter
 	h.newLimiter = func(t *testing.T, opts Options) Limiter {
+		t.Helper()
 		return laterLimiter{plain(t, opts).(*Memory)}
 	}
 	return h
