@@ -121,6 +121,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener, logger *slog.Logge
 		MaxBodyBytes:      g.Server.MaxBodyBytes(),
 		BaseContext:       context.WithoutCancel(ctx),
 		RequestContext:    g.Server.RequestContext,
+		Inline:            g.Server.Inline,
 		Logger:            logger,
 	})
 	if err != nil {

@@ -95,6 +95,12 @@ type watchConn struct {
 	// is the exchanges' (see exchange.handed), made for the first.
 	grace  *time.Timer
 	handed chan struct{}
+	// An inline exchange's watch (armWatch): inline is the exchange the
+	// timer watches for, watched the timer's signal that its watch
+	// ended, and inlineGrace the timer, made for the first.
+	inline      *exchange
+	watched     chan struct{}
+	inlineGrace *time.Timer
 	// work feeds the connection's worker: the goroutine its handlers run
 	// on, one request after the other, so that the stack a handler grew
 	// serves the next request on the connection too.
@@ -132,6 +138,45 @@ func (c *watchConn) awaitHanded(handed <-chan struct{}) bool {
 	case <-c.grace.C:
 		return false
 	}
+}
+
+// inlineGrace is watchGrace for an inline handler, whose answer cannot
+// stream: its watch costs a goroutine of its own besides the read, and
+// a client that leaves during a buffered answer is noticed 20 ms later
+// at most, long before a model's answer would have been paid for.
+const inlineGrace = 20 * time.Millisecond
+
+// armWatch starts x's watch after inlineGrace, on the timer's goroutine,
+// for a handler that runs on the connection's goroutine (runInline). Only
+// the connection's goroutine calls it, then disarmWatch once x has been
+// handed over.
+func (c *watchConn) armWatch(x *exchange) {
+	c.inline = x
+	if c.inlineGrace == nil {
+		c.watched = make(chan struct{}, 1)
+		c.inlineGrace = time.AfterFunc(inlineGrace, c.watchInline)
+		return
+	}
+	c.inlineGrace.Reset(inlineGrace)
+}
+
+// watchInline is the grace timer's function: the watch of the exchange
+// armWatch was given. The hand-over stops it (or keeps it from
+// starting).
+func (c *watchConn) watchInline() {
+	x := c.inline
+	c.rearm() // fasthttp's read deadline must not end the watch
+	x.watchClient(phaseHandler)
+	c.watched <- struct{}{}
+}
+
+// disarmWatch stops the grace timer, or waits for the watch it started
+// to end, so that nothing but fasthttp reads the connection after it.
+func (c *watchConn) disarmWatch() {
+	if !c.inlineGrace.Stop() {
+		<-c.watched // it fired: its watch was interrupted by the hand-over
+	}
+	c.inline = nil
 }
 
 func worker(work <-chan *exchange) {

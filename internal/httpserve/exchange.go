@@ -212,6 +212,30 @@ func (x *exchange) run() {
 	}
 }
 
+// runInline serves the exchange on the connection's goroutine, as
+// runSync does, but watches the client once the handler has run for
+// inlineGrace: the watch then reads the socket on a goroutine of its own
+// (the grace timer's), which the handler's hand-over interrupts and
+// which has ended before fasthttp reads the connection again.
+func (x *exchange) runInline() {
+	x.sync = true
+	x.f.handlers.Add(1)
+	wc := x.conn
+	if wc != nil {
+		wc.armWatch(x)
+	}
+	x.handle()
+	<-x.handed
+	if wc != nil {
+		wc.disarmWatch()
+	}
+	if x.abort {
+		x.fc.Response.Reset()
+		x.fc.SetConnectionClose()
+		_ = x.fc.Conn().Close()
+	}
+}
+
 // runSync serves the exchange on the connection's goroutine.
 func (x *exchange) runSync() {
 	x.sync, x.conn = true, nil

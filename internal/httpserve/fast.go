@@ -147,6 +147,10 @@ func (f *fastServer) serve(fc *fasthttp.RequestCtx) {
 		badRequest(fc, http.StatusBadRequest, err.Error())
 		return
 	}
+	if in := f.opts.Inline; in != nil && in(x.req, fc.Request.Body()) {
+		x.runInline()
+		return
+	}
 	x.run()
 }
 

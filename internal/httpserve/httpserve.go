@@ -52,7 +52,17 @@ type Options struct {
 	// runs: values that every request carries go in without the handler
 	// copying the request for them.
 	RequestContext func(ctx context.Context, h http.Header) context.Context
-	Logger         *slog.Logger
+	// Inline, when set, reports whether a request's handler will not
+	// stream (flush before it returns), given the request and its whole
+	// body. The fasthttp server then runs that handler on the
+	// connection's own goroutine, which spares a request two goroutine
+	// hand-overs; the client is still watched once the handler has run
+	// for a moment. A Flush of such a handler sends nothing until it
+	// returns, so that a wrong guess costs the stream its pacing, never
+	// its bytes. net/http's server runs every handler on the connection's
+	// goroutine already, and ignores it.
+	Inline func(r *http.Request, body []byte) bool
+	Logger *slog.Logger
 }
 
 // Server is what both kinds offer, as *http.Server does: Serve returns

@@ -152,8 +152,9 @@ func (r *Redis) Settle(ctx context.Context, res *Reservation, actual Actual) err
 }
 
 // SettleLater implements LaterSettler: Settle without waiting for the
-// reply when a round trip to Redis is in flight; the script rides the
-// next one, still ahead of every script queued after it. done is called
+// reply. When a round trip to Redis is in flight the script rides the
+// next one, and otherwise a goroutine of the limiter's sends it; either
+// way it goes ahead of every script queued after it. done is called
 // once, with Settle's error, from the goroutine that got the reply (it
 // must not block); it may be nil.
 func (r *Redis) SettleLater(res *Reservation, actual Actual, done func(error)) {

@@ -17,11 +17,11 @@ import (
 // server, and the pipeline keeps them in the order they were queued.
 //
 // A script can also be posted: queued without waiting for its reply,
-// which a callback gets (Settle, whose caller has answered its client
-// already and need not wait a round trip, nor be woken after it). When a
-// round trip comes back to a queue of posted scripts only, a goroutine
-// of the batcher's sends them, so that no caller is held for a round
-// trip that is not its own.
+// which a callback gets (Settle, whose client need not wait a round
+// trip, nor its caller be woken after it). A posted script with no round
+// trip in flight, or a round trip back to a queue of posted scripts
+// only, is sent by a goroutine of the batcher's, so that no caller is
+// held for a round trip that is not its own.
 type batcher struct {
 	client redis.UniversalClient
 	mu     sync.Mutex
@@ -65,9 +65,11 @@ func (b *batcher) run(ctx context.Context, s *redis.Script, keys []string, args 
 }
 
 // post runs s as run does, and then calls then with its reply instead
-// of returning it. When a round trip is in flight, post returns at once
-// and then is called from whichever goroutine sends the script; when
-// none is, the caller sends it, and then is called before post returns.
+// of returning it, from whichever goroutine sends the script. It never
+// waits for a round trip: when one is in flight the script rides the
+// next, and when none is a goroutine of the batcher's sends it. Its
+// caller may be the connection's own goroutine, whose client is waiting
+// for the next answer (httpserve's inline handlers).
 func (b *batcher) post(s *redis.Script, keys []string, args []any, then func(*redis.Cmd)) {
 	c := &scriptCall{script: s, keys: keys, args: args, then: then}
 	b.posted.Add(1)
@@ -78,7 +80,11 @@ func (b *batcher) post(s *redis.Script, keys []string, args []any, then func(*re
 		return
 	}
 	b.busy = true
-	b.sendQueue(context.Background())
+	b.mu.Unlock()
+	go func() {
+		b.mu.Lock()
+		b.sendQueue(context.Background())
+	}()
 }
 
 // sendQueue sends the queue as one round trip; b.mu is held and b.busy
