@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// TestMentionsStream: a body that asks for a stream in the spellings
-// clients use keeps its handler off the connection's goroutine; a body
-// without the name runs inline.
+// TestMentionsStream: a body that asks for a stream as clients write
+// it keeps its handler off the connection's goroutine; a body without
+// the name runs inline.
 func TestMentionsStream(t *testing.T) {
 	for _, tc := range []struct {
 		body string
@@ -15,7 +15,7 @@ func TestMentionsStream(t *testing.T) {
 	}{
 		{`{"model":"m","stream":true}`, true},
 		{`{"model":"m","stream" :true}`, true},
-		{`{"model":"m", "stream":false}`, true}, // false: a false alarm, which only costs the fast path
+		{`{"model":"m", "stream":false}`, true},                              // false: a false alarm, which only costs the fast path
 		{`{"messages":[{"role":"user","content":"say \"stream\""}]}`, false}, // escaped quotes: no member
 		{`{"messages":[{"role":"user","content":"stream"}]}`, true},          // a false alarm, which only costs the fast path
 		{`{"model":"m"}`, false},
