@@ -393,22 +393,27 @@ func TestFlushWithoutBody(t *testing.T) {
 // TestPanicCutsTheConnection: a panicking handler gets no answer sent
 // and the server goes on serving.
 func TestPanicCutsTheConnection(t *testing.T) {
-	var calls atomic.Int32
-	addr, _ := start(t, FastHTTP, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 1 {
-			panic(http.ErrAbortHandler)
-		}
-		_, _ = io.WriteString(w, "ok")
-	}), Options{})
-	c, br := dial(t, addr)
-	fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	if _, err := http.ReadResponse(br, nil); err == nil {
-		t.Error("got a response from a panicking handler")
-	}
-	c2, br2 := dial(t, addr)
-	fmt.Fprint(c2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	if _, body := readResponse(t, br2, "GET"); body != "ok" {
-		t.Errorf("after the panic: %q", body)
+	for name, o := range map[string]Options{"worker": {}, "inline": inlineOpts} {
+		t.Run(name, func(t *testing.T) {
+			var calls atomic.Int32
+			addr, _ := start(t, FastHTTP, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					_, _ = io.WriteString(w, "partial")
+					panic(http.ErrAbortHandler)
+				}
+				_, _ = io.WriteString(w, "ok")
+			}), o)
+			c, br := dial(t, addr)
+			fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			if _, err := http.ReadResponse(br, nil); err == nil {
+				t.Error("got a response from a panicking handler")
+			}
+			c2, br2 := dial(t, addr)
+			fmt.Fprint(c2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			if _, body := readResponse(t, br2, "GET"); body != "ok" {
+				t.Errorf("after the panic: %q", body)
+			}
+		})
 	}
 }
 

@@ -101,28 +101,6 @@ func TestInlineWatchAndPipelining(t *testing.T) {
 	}
 }
 
-// TestInlinePanicCutsTheConnection: an inline handler's panic ends its
-// connection without an answer; the server goes on.
-func TestInlinePanicCutsTheConnection(t *testing.T) {
-	addr, _ := start(t, FastHTTP, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/panic" {
-			_, _ = io.WriteString(w, "partial")
-			panic(http.ErrAbortHandler)
-		}
-		_, _ = io.WriteString(w, "ok")
-	}), inlineOpts)
-	c, br := dial(t, addr)
-	fmt.Fprint(c, "GET /panic HTTP/1.1\r\nHost: x\r\n\r\n")
-	if _, err := http.ReadResponse(br, nil); err == nil {
-		t.Error("got a response from a panicking handler")
-	}
-	c2, br2 := dial(t, addr)
-	fmt.Fprint(c2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	if _, body := readResponse(t, br2, "GET"); body != "ok" {
-		t.Errorf("after the panic: %q", body)
-	}
-}
-
 // TestInlineGraceRaces: handlers that end about when the watch begins,
 // so that hand-overs meet watches starting, being interrupted or not yet
 // begun, on one connection after the other request; each answer is
