@@ -136,8 +136,9 @@ func (s *Server) RequestContext(ctx context.Context, h http.Header) context.Cont
 // Inline is the HTTP server's hook (httpserve.Options) that tells a
 // request whose answer cannot stream: every stream of the API is asked
 // for with a "stream" member of the body (chat and text completions,
-// the native chat), so a body without that name cannot stream. One with
-// it may, and keeps the handler on a goroutine of its own.
+// the native chat), so a body without that name does not stream (but
+// see mentionsStream for names spelled otherwise). One with it may, and
+// keeps the handler on a goroutine of its own.
 func (s *Server) Inline(_ *http.Request, body []byte) bool { return !mentionsStream(body) }
 
 // mentionsStream reports whether body holds "stream", quotes included:
