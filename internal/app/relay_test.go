@@ -304,20 +304,21 @@ models:
 }
 
 // TestClientDisconnectCancelsUpstream closes the client mid-stream, and
-// while the gateway waits for the upstream's first byte, on both HTTP
+// while the gateway waits for the upstream's first byte of a stream or of
+// a whole answer (which fasthttp's server handles inline), on both HTTP
 // servers: the emulator must see its request cancelled, and no goroutine
 // of the request may outlive it.
 func TestClientDisconnectCancelsUpstream(t *testing.T) {
 	for _, server := range []string{"fasthttp", "net/http"} {
-		for _, waiting := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/before-first-byte=%v", server, waiting), func(t *testing.T) {
-				testClientDisconnect(t, server, waiting)
+		for _, c := range []struct{ waiting, stream bool }{{false, true}, {true, true}, {true, false}} {
+			t.Run(fmt.Sprintf("%s/before-first-byte=%v/stream=%v", server, c.waiting, c.stream), func(t *testing.T) {
+				testClientDisconnect(t, server, c.waiting, c.stream)
 			})
 		}
 	}
 }
 
-func testClientDisconnect(t *testing.T, server string, waiting bool) {
+func testClientDisconnect(t *testing.T, server string, waiting, stream bool) {
 	t.Helper()
 	emu := openaitest.New(t,
 		openaitest.WithAnswer(strings.Repeat("word ", 200)),
@@ -343,8 +344,11 @@ func testClientDisconnect(t *testing.T, server string, waiting bool) {
 		emu.Push(openaitest.Reply{Latency: time.Minute})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, gw+"/v1/chat/completions",
-		strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	if stream {
+		body = `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, gw+"/v1/chat/completions", strings.NewReader(body))
 	if waiting {
 		time.AfterFunc(200*time.Millisecond, cancel)
 		if _, err := client.Do(req); err == nil {
