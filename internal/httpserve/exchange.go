@@ -205,6 +205,12 @@ func (x *exchange) run() {
 			<-x.handed
 		}
 	}
+	x.cutIfAborted()
+}
+
+// cutIfAborted closes the connection of a handler that panicked before
+// its answer was handed over whole, so that none of it goes out.
+func (x *exchange) cutIfAborted() {
 	if x.abort && x.mode == buffered {
 		x.fc.Response.Reset()
 		x.fc.SetConnectionClose()
@@ -229,11 +235,7 @@ func (x *exchange) runInline() {
 	if wc != nil {
 		wc.disarmWatch()
 	}
-	if x.abort {
-		x.fc.Response.Reset()
-		x.fc.SetConnectionClose()
-		_ = x.fc.Conn().Close()
-	}
+	x.cutIfAborted()
 }
 
 // runSync serves the exchange on the connection's goroutine.
