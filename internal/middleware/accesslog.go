@@ -15,16 +15,20 @@ const StatusClientClosed = 499
 // ID, method, route, model, deployment, status, latency, time to first
 // token and token usage. Prompts, keys and bodies are never logged.
 func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	lines, ok := logger.Handler().(JSONLineHandler)
+	if !ok || !lines.PlainJSON() {
+		lines = nil
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
-			logRequest(r.Context(), logger, r, rec)
+			logRequest(r.Context(), logger, lines, r, rec)
 		})
 	}
 }
 
-func logRequest(ctx context.Context, logger *slog.Logger, r *http.Request, rec *statusRecorder) {
+func logRequest(ctx context.Context, logger *slog.Logger, lines JSONLineHandler, r *http.Request, rec *statusRecorder) {
 	s := ScopeFrom(ctx)
 	status := rec.status
 	if status == 0 {
@@ -48,48 +52,35 @@ func logRequest(ctx context.Context, logger *slog.Logger, r *http.Request, rec *
 	if !logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 16)
-	attrs = append(attrs,
-		slog.String("request_id", s.RequestID),
-		slog.String("method", r.Method),
-		slog.String("route", route(r, s)),
-		slog.Int("status", status),
-		slog.Float64("latency_ms", ms(time.Since(s.Start))),
-		slog.Int64("bytes", rec.bytes),
-	)
+	now := time.Now()
+	a := accessRecord{
+		requestID: s.RequestID, method: r.Method, route: route(r, s), status: status,
+		latencyMS: ms(now.Sub(s.Start)), bytes: rec.bytes,
+		model: s.Model, deployment: s.Deployment, fallbacks: s.Fallbacks, retries: s.Retries,
+		stream: s.Stream, usage: s.Usage, upstreamRequestID: s.UpstreamRequestID,
+	}
 	if id := s.Principal.KeyID(); id != "" {
-		attrs = append(attrs, slog.String("key_id", id))
+		a.keyID = id
 	} else if s.Principal != nil && s.Principal.Master {
-		attrs = append(attrs, slog.String("key_id", "master"))
-	}
-	if s.Model != "" {
-		attrs = append(attrs, slog.String("model", s.Model))
-	}
-	if s.Deployment != "" {
-		attrs = append(attrs, slog.String("deployment", s.Deployment))
-	}
-	if len(s.Fallbacks) > 0 {
-		attrs = append(attrs, slog.Any("fallbacks", s.Fallbacks))
-	}
-	if len(s.Retries) > 0 {
-		attrs = append(attrs, slog.Any("retries", s.Retries))
+		a.keyID = "master"
 	}
 	if s.Stream {
-		attrs = append(attrs, slog.Bool("stream", true), slog.Float64("ttft_ms", ms(s.TTFT)))
-	}
-	if u := s.Usage; u != nil {
-		attrs = append(attrs,
-			slog.Int("prompt_tokens", u.PromptTokens),
-			slog.Int("completion_tokens", u.CompletionTokens),
-			slog.Int("total_tokens", u.TotalTokens))
-	}
-	if s.UpstreamRequestID != "" {
-		attrs = append(attrs, slog.String("upstream_request_id", s.UpstreamRequestID))
+		a.ttftMS = ms(s.TTFT)
 	}
 	if s.Err != nil {
-		attrs = append(attrs, slog.String("error", s.Err.Error()))
+		a.err, a.hasErr = s.Err.Error(), true
 	}
-	logger.LogAttrs(ctx, level, "request", attrs...)
+	if lines != nil && len(a.fallbacks) == 0 && len(a.retries) == 0 {
+		bp := linePool.Get().(*[]byte)
+		line := a.appendJSON((*bp)[:0], now, level)
+		_ = lines.WriteJSONLine(level, line)
+		if cap(line) <= maxPooledLine {
+			*bp = line
+			linePool.Put(bp)
+		}
+		return
+	}
+	logger.LogAttrs(ctx, level, "request", a.attrs()...)
 }
 
 // route is the matched route pattern, so that log lines group by route and

@@ -28,10 +28,10 @@ func RequestID(next http.Handler) http.Handler {
 func NewRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	buf := make([]byte, 4+32)
-	copy(buf, "req_")
+	var buf [4 + 32]byte // on the stack: the string is the one allocation
+	copy(buf[:], "req_")
 	hex.Encode(buf[4:], b[:])
-	return string(buf)
+	return string(buf[:])
 }
 
 // validRequestID accepts IDs of up to 128 visible ASCII characters, so a

@@ -113,10 +113,13 @@ func (b *bufferedWriter) flushLocked() {
 // flushingHandler writes a record at Warn or above out at once, with
 // everything buffered before it: an operator who sees a warning sees
 // what led to it, and an error logged on the way to exiting is not lost
-// with a crash.
+// with a crash. plainJSON is set on the logger's own handler when it is
+// a JSONHandler without options: it then also takes lines the access
+// log encoded itself (middleware.JSONLineHandler).
 type flushingHandler struct {
 	slog.Handler
-	w *bufferedWriter
+	w         *bufferedWriter
+	plainJSON bool
 }
 
 func (h flushingHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -127,12 +130,29 @@ func (h flushingHandler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
+// WithAttrs and WithGroup make handlers whose records carry more than
+// the caller's attributes, so they are not plain.
 func (h flushingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return flushingHandler{h.Handler.WithAttrs(attrs), h.w}
+	return flushingHandler{Handler: h.Handler.WithAttrs(attrs), w: h.w}
 }
 
 func (h flushingHandler) WithGroup(name string) slog.Handler {
-	return flushingHandler{h.Handler.WithGroup(name), h.w}
+	return flushingHandler{Handler: h.Handler.WithGroup(name), w: h.w}
+}
+
+// PlainJSON reports whether lines written with WriteJSONLine are what
+// the handler itself writes.
+func (h flushingHandler) PlainJSON() bool { return h.plainJSON }
+
+// WriteJSONLine writes a whole record the caller encoded, as Handle
+// would have: buffered, and out at once from Warn on. Like the
+// JSONHandler's own write, it is one Write of the whole line.
+func (h flushingHandler) WriteJSONLine(level slog.Level, line []byte) error {
+	_, err := h.w.Write(line)
+	if level >= slog.LevelWarn {
+		h.w.Flush()
+	}
+	return err
 }
 
 // flushCloser flushes the buffer, then closes what the log was written

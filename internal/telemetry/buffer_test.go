@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outcrop/outcrop/internal/config"
+	"github.com/outcrop/outcrop/internal/middleware"
 )
 
 // writes records each Write it is given, safe for the timer's goroutine.
@@ -197,4 +198,44 @@ func newJSONLogger(t *testing.T) (*slog.Logger, *writes, io.Closer) {
 		t.Fatal(err)
 	}
 	return log, out, closer
+}
+
+// The logger's handler takes the access log's own lines.
+var _ middleware.JSONLineHandler = flushingHandler{}
+
+// TestNewLoggerJSONLines: NewLogger's JSON handler is plain, and a line
+// written to it is buffered like its own records and written out, after
+// them, by a warning line; a handler with attributes or a group, and the
+// text handler, are not plain.
+func TestNewLoggerJSONLines(t *testing.T) {
+	log, out, closer := newJSONLogger(t)
+	defer closer.Close()
+	h, ok := log.Handler().(middleware.JSONLineHandler)
+	if !ok || !h.PlainJSON() {
+		t.Fatalf("NewLogger's JSON handler %T: not a plain JSONLineHandler", log.Handler())
+	}
+	for _, derived := range []slog.Handler{log.With("k", "v").Handler(), log.WithGroup("g").Handler()} {
+		if d, ok := derived.(middleware.JSONLineHandler); !ok || d.PlainJSON() {
+			t.Errorf("%T from With or WithGroup: plain", derived)
+		}
+	}
+	text, textCloser, err := NewLogger(config.Log{Format: "text"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer textCloser.Close()
+	if th, ok := text.Handler().(middleware.JSONLineHandler); !ok || th.PlainJSON() {
+		t.Errorf("text handler %T: plain JSON", text.Handler())
+	}
+
+	log.Info("i1")
+	if err := h.WriteJSONLine(slog.LevelInfo, []byte(`{"msg":"l1"}`+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.WriteJSONLine(slog.LevelError, []byte(`{"msg":"l2"}`+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"i1", "l1", "l2"}, messages(t, strings.Join(out.list(), ""))); diff != "" {
+		t.Errorf("messages written by the error line (-want +got):\n%s", diff)
+	}
 }

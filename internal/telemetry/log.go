@@ -37,7 +37,7 @@ func NewLogger(cfg config.Log, stderr io.Writer) (*slog.Logger, io.Closer, error
 		out, closer = f, f
 	}
 	buf := newBufferedWriter(out)
-	h := flushingHandler{newHandler(buf, &slog.HandlerOptions{Level: level}), buf}
+	h := flushingHandler{Handler: newHandler(buf, &slog.HandlerOptions{Level: level}), w: buf, plainJSON: cfg.Format != "text"}
 	return slog.New(h), flushCloser{buf, closer}, nil
 }
 
