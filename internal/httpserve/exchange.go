@@ -34,8 +34,10 @@ type exchange struct {
 	conn *watchConn // nil: not watched
 	req  *http.Request
 	body *body
-	// bodyv is where body points: the body is made with the exchange.
+	// bodyv is where body points, and urlv the request's URL when it is
+	// a plain path: both are made with the exchange.
 	bodyv  body
+	urlv   url.URL
 	cancel context.CancelFunc
 
 	header http.Header
@@ -88,7 +90,8 @@ const (
 func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exchange, error) {
 	h := &fc.Request.Header
 	uri := string(h.RequestURI())
-	u, err := url.ParseRequestURI(uri)
+	x := &exchange{f: f, fc: fc}
+	u, err := parseRequestURI(uri, &x.urlv)
 	if err != nil {
 		return nil, fmt.Errorf("malformed request URI: %w", err)
 	}
@@ -116,7 +119,7 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 		fields.Add(k, v)
 	}
 	r.Header = fields.Header("Host", "Transfer-Encoding")
-	x := &exchange{f: f, fc: fc, cancel: cancel}
+	x.cancel = cancel
 	wc, _ := fc.Conn().(*watchConn)
 	if wc != nil {
 		// A connection's exchanges take turns: each is handed over
@@ -152,6 +155,40 @@ func (f *fastServer) newExchange(fc *fasthttp.RequestCtx, tooLarge error) (*exch
 	}
 	return x, nil
 }
+
+// parseRequestURI is url.ParseRequestURI(uri), written into u when uri
+// is a plain path (the API's are): only characters that stand for
+// themselves in a path, so that the URL is just its Path, with no
+// RawPath and no query (TestParseRequestURI checks it against
+// ParseRequestURI).
+func parseRequestURI(uri string, u *url.URL) (*url.URL, error) {
+	if len(uri) == 0 || uri[0] != '/' {
+		return url.ParseRequestURI(uri)
+	}
+	for i := 1; i < len(uri); i++ {
+		if !plainPathByte[uri[i]] {
+			return url.ParseRequestURI(uri)
+		}
+	}
+	*u = url.URL{Path: uri}
+	return u, nil
+}
+
+// plainPathByte holds the bytes a path can hold unescaped that
+// url.URL.EscapedPath writes back as they are: letters, digits, -._~
+// and the sub-delimiters a path keeps.
+var plainPathByte = func() (t [256]bool) {
+	for c := range 256 {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			t[c] = true
+		}
+	}
+	for _, c := range "-._~/:@$&+,;=" {
+		t[c] = true
+	}
+	return t
+}()
 
 // remoteAddr is the client's address as a string, formatted once per
 // watched connection rather than once per request.

@@ -190,10 +190,15 @@ func noteOutcome(w http.ResponseWriter, sc *middleware.Scope, out provider.Outco
 
 // writeResponse writes raw, an upstream's exact bytes, when set, and v
 // marshalled otherwise.
+// jsonContentType is the Content-Type of every relayed answer, one slice
+// shared by all: header values are never changed in place (an Add
+// appends to a copy, the slice's capacity being 1).
+var jsonContentType = []string{"application/json"}
+
 func writeResponse(w http.ResponseWriter, raw []byte, v any) error {
 	if raw != nil {
 		h := w.Header()
-		h.Set("Content-Type", "application/json")
+		h["Content-Type"] = jsonContentType
 		// A known length keeps the answer one write: the access log
 		// flushes before settling, and a flush without a length would
 		// turn the answer chunked, with its end in a second write.

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // ModelKind says which OpenAI operation a model serves.
@@ -113,7 +114,17 @@ type Catalog struct {
 	// entries are sorted by descending prefix length, so the first match
 	// is the longest.
 	entries []ModelInfo
+	// found remembers Lookup's answers by ID (an index into entries, -1
+	// for none): a request looks its model up several times (translation,
+	// the answer's metadata, the budget's output cap), and a scan of the
+	// built-in catalog tries a hundred prefixes. At most maxRemembered
+	// IDs are kept, so that IDs a client makes up cannot grow it.
+	found      sync.Map // string → int
+	remembered atomic.Int32
 }
+
+// maxRemembered bounds Catalog.found.
+const maxRemembered = 4096
 
 // NewCatalog returns a catalog of the given entries. A later entry with
 // the same prefix as an earlier one replaces it.
@@ -162,13 +173,30 @@ func (c *Catalog) Extend(entries ...ModelInfo) *Catalog {
 // (see BaseModelID). It reports false for an unknown model and for an
 // application inference profile, whose model only discovery knows.
 func (c *Catalog) Lookup(id string) (ModelInfo, bool) {
-	base := BaseModelID(id)
-	for _, e := range c.entries {
-		if e.Prefix != "" && strings.HasPrefix(base, e.Prefix) {
-			return e, true
+	i, ok := c.found.Load(id)
+	if !ok {
+		i = c.scan(id)
+		if c.remembered.Load() < maxRemembered {
+			if _, loaded := c.found.LoadOrStore(id, i); !loaded {
+				c.remembered.Add(1)
+			}
 		}
 	}
+	if n := i.(int); n >= 0 {
+		return c.entries[n], true
+	}
 	return ModelInfo{}, false
+}
+
+// scan is the index of the entry Lookup returns for id, -1 for none.
+func (c *Catalog) scan(id string) int {
+	base := BaseModelID(id)
+	for i, e := range c.entries {
+		if e.Prefix != "" && strings.HasPrefix(base, e.Prefix) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Entries returns a copy of the catalog's entries, longest prefix first.

@@ -1,6 +1,7 @@
 package bedrock
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -253,5 +254,43 @@ func TestBaseModelID(t *testing.T) {
 		if got := BaseModelID(tt.in); got != tt.want {
 			t.Errorf("BaseModelID(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestCatalogRemembers: a remembered answer is the scan's, found or not,
+// from many goroutines at once; and no more than maxRemembered IDs are
+// kept, the answers past the bound still right.
+func TestCatalogRemembers(t *testing.T) {
+	c := NewCatalog(builtinModels())
+	ids := []string{"us.anthropic.claude-3-haiku-20240307-v1:0", "amazon.nova-lite-v1:0", "vendor.unknown-model-v1:0", ""}
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 200 {
+				for _, id := range ids {
+					got, ok := c.Lookup(id)
+					if i := c.scan(id); ok != (i >= 0) || (ok && got.Prefix != c.entries[i].Prefix) {
+						t.Errorf("Lookup(%q) = %q, %v; the scan says entry %d", id, got.Prefix, ok, i)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	for i := range maxRemembered + 100 {
+		id := "anthropic.claude-3-haiku-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "-" + strconv.Itoa(i)
+		if got, ok := c.Lookup(id); !ok || got.Prefix != "anthropic.claude-3-haiku" {
+			t.Fatalf("Lookup(%q) = %q, %v", id, got.Prefix, ok)
+		}
+	}
+	if n := c.remembered.Load(); n != maxRemembered {
+		t.Errorf("remembered %d IDs, want the bound %d", n, maxRemembered)
+	}
+	if got, ok := c.Lookup("amazon.nova-lite-v1:0"); !ok || got.Prefix != "amazon.nova-lite" {
+		t.Errorf("a remembered ID after the bound: %q, %v", got.Prefix, ok)
 	}
 }
