@@ -55,8 +55,10 @@ func TestAccessJSON(t *testing.T) {
 	}
 
 	rng := rand.New(rand.NewPCG(7, 11))
-	pieces := []string{"a", "Z", "0", " ", "\"", "\\", "/", "<", ">", "&", "\n", "\r", "\t", "\b", "\f", "\x00", "\x1f", "\x7f",
-		"é", "€", "😀", "\u2028", "\u2029", "\xff", "\xc3", "\xe2\x80", "\ufffd", "POST /v1/models/{model}"}
+	pieces := []string{
+		"a", "Z", "0", " ", "\"", "\\", "/", "<", ">", "&", "\n", "\r", "\t", "\b", "\f", "\x00", "\x1f", "\x7f",
+		"é", "€", "😀", "\u2028", "\u2029", "\xff", "\xc3", "\xe2\x80", "\ufffd", "POST /v1/models/{model}",
+	}
 	str := func() string {
 		var b strings.Builder
 		for range rng.IntN(8) {
