@@ -51,30 +51,39 @@ func (t *transport) initLimits() {
 }
 
 // call is one request to Bedrock, every attempt included: its context and
-// the functions that release it. parent is the caller's context, kept to
-// tell the caller's cancellation from the transport's own limits.
+// its limits (the whole call's timeout, each attempt's wait for its
+// headers, on one timer). parent is the caller's context, kept to tell
+// the caller's cancellation from the transport's own limits.
 type call struct {
-	parent        context.Context
-	ctx           context.Context
-	cancel        context.CancelCauseFunc
-	cancelTimeout context.CancelFunc
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	limits provider.CallTimer
 }
 
+// newCall starts a call; its first attempt's wait for the headers counts
+// from here.
 func (t *transport) newCall(parent context.Context) *call {
-	cl := &call{parent: parent, ctx: parent}
-	if t.timeout > 0 {
-		cl.ctx, cl.cancelTimeout = context.WithTimeoutCause(cl.ctx, t.timeout, t.errTimeout)
-	}
-	cl.ctx, cl.cancel = context.WithCancelCause(cl.ctx)
+	cl := &call{parent: parent}
+	cl.ctx, cl.cancel = context.WithCancelCause(parent)
+	cl.limits.Start(cl.cancel, t.timeout, t.errTimeout, t.headerTimeout, t.errHeaderTimeout)
 	return cl
+}
+
+// deadline is when the call must be over: its own limit or the caller's,
+// whichever is first; zero when neither has one.
+func (cl *call) deadline() time.Time {
+	d, ok := cl.limits.Deadline()
+	if pd, pok := cl.parent.Deadline(); pok && (!ok || pd.Before(d)) {
+		d = pd
+	}
+	return d
 }
 
 // release ends the call's context; safe to call more than once.
 func (cl *call) release() {
 	cl.cancel(nil)
-	if cl.cancelTimeout != nil {
-		cl.cancelTimeout()
-	}
+	cl.limits.Stop()
 }
 
 // fail turns a transport or read error into what the caller sees: the
@@ -129,8 +138,11 @@ type failure struct {
 // released.
 func (t *transport) send(cl *call, r *outRequest) (*http.Response, error) {
 	start := t.retry.now()
-	deadline, _ := cl.ctx.Deadline()
+	deadline := cl.deadline()
 	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			cl.limits.AwaitHeader()
+		}
 		resp, f := t.attempt(cl, r)
 		if f == nil {
 			return resp, nil
@@ -158,14 +170,8 @@ func (t *transport) attempt(cl *call, r *outRequest) (*http.Response, *failure) 
 	if err := t.auth.authenticate(cl.ctx, req, r.hash); err != nil {
 		return nil, &failure{err: t.wrap(err)}
 	}
-	var timer *time.Timer
-	if t.headerTimeout > 0 {
-		timer = time.AfterFunc(t.headerTimeout, func() { cl.cancel(t.errHeaderTimeout) })
-	}
 	resp, err := t.rt.RoundTrip(req)
-	if timer != nil {
-		timer.Stop()
-	}
+	cl.limits.HeaderDone()
 	if err != nil {
 		return nil, t.transportFailure(cl, err)
 	}

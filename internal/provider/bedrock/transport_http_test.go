@@ -172,6 +172,39 @@ func TestTransportHeaderTimeout(t *testing.T) {
 	}
 }
 
+// TestTransportHeaderTimeoutRetry throttles the first attempt late in
+// its wait for headers and never answers the second: the second attempt
+// gets a wait of its own, which ends the call in a 504.
+func TestTransportHeaderTimeoutRetry(t *testing.T) {
+	release := make(chan struct{})
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			time.Sleep(30 * time.Millisecond)
+			w.Header().Set("X-Amzn-ErrorType", CodeThrottling)
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, _ := httpClient(t, srv.URL, Config{ResponseHeaderTimeout: 200 * time.Millisecond, MaxAttempts: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a bound if the wait is lost
+	defer cancel()
+	_, err := c.Call(ctx, OpConverse, "m", []byte(`{}`))
+	var ue *provider.UpstreamError
+	if !errors.As(err, &ue) || ue.Status != http.StatusGatewayTimeout {
+		t.Fatalf("got %v, want a 504", err)
+	}
+	if got := n.Load(); got != 2 {
+		t.Errorf("got %d attempts, want 2", got)
+	}
+}
+
 func TestTransportWrongMethod(t *testing.T) {
 	c, _ := httpClient(t, "http://127.0.0.1:1", Config{})
 	if _, err := c.Call(context.Background(), OpConverseStream, "m", nil); !errors.Is(err, errStreamingOp) {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/outcrop/outcrop/internal/provider"
 )
@@ -88,34 +87,32 @@ func (c *Client) urlFor(op endpoint, model string) (*url.URL, error) {
 	return c.modelsURL, nil
 }
 
-// call is one upstream request in flight: its context and the functions
-// that release it. The parent is the caller's context, kept to tell the
-// caller's cancellation from the client's own timeouts.
+// call is one upstream request in flight: its context and its limits.
+// The parent is the caller's context, kept to tell the caller's
+// cancellation from the client's own timeouts. The limits (the client's
+// timeout, and the wait for the response headers) are timers rather than
+// a context.WithTimeoutCause: one context fewer per call, and nothing
+// downstream reads the deadline.
 type call struct {
 	parent context.Context
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	// timeout ends ctx with the client's timeout as the cause. A timer
-	// rather than a context.WithTimeoutCause: one context fewer per
-	// call, and nothing downstream reads the deadline.
-	timeout *time.Timer
+	limits provider.CallTimer
 }
 
+// newCall starts a call; its wait for the headers counts from here, as
+// the request goes out at once.
 func (c *Client) newCall(parent context.Context) *call {
 	cl := &call{parent: parent}
 	cl.ctx, cl.cancel = context.WithCancelCause(parent)
-	if d := c.cfg.Timeout; d > 0 {
-		cl.timeout = time.AfterFunc(d, func() { cl.cancel(c.errTimeout) })
-	}
+	cl.limits.Start(cl.cancel, c.cfg.Timeout, c.errTimeout, c.cfg.ResponseHeaderTimeout, c.errHeaderTimeout)
 	return cl
 }
 
 // release ends the call's context; safe to call more than once.
 func (cl *call) release() {
 	cl.cancel(nil)
-	if cl.timeout != nil {
-		cl.timeout.Stop()
-	}
+	cl.limits.Stop()
 }
 
 // fail turns a transport or read error into what the caller sees: the
@@ -152,14 +149,8 @@ func (c *Client) do(cl *call, method string, u *url.URL, body []byte, stream boo
 		base.Body, base.GetBody, base.ContentLength = rb, rb.rewind, int64(len(body))
 	}
 	req := base.WithContext(cl.ctx)
-	var timer *time.Timer
-	if d := c.cfg.ResponseHeaderTimeout; d > 0 {
-		timer = time.AfterFunc(d, func() { cl.cancel(c.errHeaderTimeout) })
-	}
 	resp, err := c.rt.RoundTrip(req)
-	if timer != nil {
-		timer.Stop()
-	}
+	cl.limits.HeaderDone()
 	if err != nil {
 		err = c.fail(cl, err)
 		cl.release()
