@@ -188,13 +188,13 @@ func noteOutcome(w http.ResponseWriter, sc *middleware.Scope, out provider.Outco
 	}
 }
 
-// writeResponse writes raw, an upstream's exact bytes, when set, and v
-// marshalled otherwise.
 // jsonContentType is the Content-Type of every relayed answer, one slice
 // shared by all: header values are never changed in place (an Add
 // appends to a copy, the slice's capacity being 1).
 var jsonContentType = []string{"application/json"}
 
+// writeResponse writes raw, an upstream's exact bytes, when set, and v
+// marshalled otherwise.
 func writeResponse(w http.ResponseWriter, raw []byte, v any) error {
 	if raw != nil {
 		h := w.Header()
