@@ -12,31 +12,50 @@ const hexDigits = "0123456789abcdef"
 // HTML's <, > and & escaped, \b \f \n \r \t short, other control
 // characters and U+2028/U+2029 as \u escapes, and invalid UTF-8 as
 // \ufffd.
-func AppendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte { return appendString(b, s, &htmlSafe, true) }
+
+// AppendLogString appends s as log/slog's JSON handler writes a string:
+// as encoding/json does, but with <, > and & as they are, and with only
+// \n, \r and \t short (\b and \f are \u escapes).
+func AppendLogString(b []byte, s string) []byte { return appendString(b, s, &logSafe, false) }
+
+// htmlSafe and logSafe hold the ASCII bytes each encoding writes as
+// they are.
+var htmlSafe, logSafe = func() (html, log [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		log[c] = c >= 0x20 && c != '"' && c != '\\'
+		html[c] = log[c] && c != '<' && c != '>' && c != '&'
+	}
+	return html, log
+}()
+
+// appendString is the string encoder of both: safe says which ASCII
+// bytes go out as they are, and shortBF whether \b and \f are short.
+func appendString(b []byte, s string, safe *[utf8.RuneSelf]bool, shortBF bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if safe[c] {
 				i++
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
+			switch {
+			case c == '"' || c == '\\':
 				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
+			case c == '\n':
 				b = append(b, '\\', 'n')
-			case '\r':
+			case c == '\r':
 				b = append(b, '\\', 'r')
-			case '\t':
+			case c == '\t':
 				b = append(b, '\\', 't')
-			default:
+			case shortBF && c == '\b':
+				b = append(b, '\\', 'b')
+			case shortBF && c == '\f':
+				b = append(b, '\\', 'f')
+			default: // other control characters, and <, > and & for HTML
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
@@ -44,21 +63,19 @@ func AppendString(b []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		switch {
+		case r == utf8.RuneError && size == 1:
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
+		case r == '\u2028' || r == '\u2029':
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
 			i += size
-			start = i
 			continue
 		}
 		i += size
+		start = i
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')

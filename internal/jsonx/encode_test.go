@@ -1,9 +1,12 @@
 package jsonx
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -46,11 +49,43 @@ func TestAppendMatchesEncodingJSON(t *testing.T) {
 		if got := AppendString(nil, s); string(got) != string(want) {
 			t.Errorf("AppendString(%q) = %s, want %s", s, got, want)
 		}
+		if got, want := AppendLogString(nil, s), slogString(t, s); string(got) != want {
+			t.Errorf("AppendLogString(%q) = %s, want %s", s, got, want)
+		}
 	}
 	if _, ok := AppendFloat(nil, math.NaN()); ok {
 		t.Error("NaN accepted")
 	}
 	if _, ok := AppendFloat(nil, math.Inf(-1)); ok {
 		t.Error("-Inf accepted")
+	}
+}
+
+// slogString is s as log/slog's JSON handler writes a string value.
+func slogString(t *testing.T, s string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	drop := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key != "k" {
+			return slog.Attr{}
+		}
+		return a
+	}
+	slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: drop})).Info("", "k", s)
+	line, ok := strings.CutPrefix(strings.TrimSuffix(buf.String(), "}\n"), `{"k":`)
+	if !ok {
+		t.Fatalf("slog wrote %q", buf.String())
+	}
+	return line
+}
+
+// BenchmarkAppendString encodes a typical chat message: ASCII prose with
+// a quote and a newline.
+func BenchmarkAppendString(b *testing.B) {
+	s := strings.Repeat(`The "quick" brown fox jumps over the lazy dog.\n`, 8)
+	buf := make([]byte, 0, 1024)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		buf = AppendString(buf[:0], s)
 	}
 }

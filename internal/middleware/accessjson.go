@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/outcrop/outcrop/internal/jsonx"
 	"github.com/outcrop/outcrop/internal/openai"
@@ -97,13 +96,13 @@ func (a *accessRecord) appendJSON(b []byte, t time.Time, level slog.Level) []byt
 	b = append(b, `{"time":"`...)
 	b = t.Round(0).AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","level":`...)
-	b = appendLogString(b, level.String())
+	b = jsonx.AppendLogString(b, level.String())
 	b = append(b, `,"msg":"request","request_id":`...)
-	b = appendLogString(b, a.requestID)
+	b = jsonx.AppendLogString(b, a.requestID)
 	b = append(b, `,"method":`...)
-	b = appendLogString(b, a.method)
+	b = jsonx.AppendLogString(b, a.method)
 	b = append(b, `,"route":`...)
-	b = appendLogString(b, a.route)
+	b = jsonx.AppendLogString(b, a.route)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(a.status), 10)
 	b = append(b, `,"latency_ms":`...)
@@ -112,15 +111,15 @@ func (a *accessRecord) appendJSON(b []byte, t time.Time, level slog.Level) []byt
 	b = strconv.AppendInt(b, a.bytes, 10)
 	if a.keyID != "" {
 		b = append(b, `,"key_id":`...)
-		b = appendLogString(b, a.keyID)
+		b = jsonx.AppendLogString(b, a.keyID)
 	}
 	if a.model != "" {
 		b = append(b, `,"model":`...)
-		b = appendLogString(b, a.model)
+		b = jsonx.AppendLogString(b, a.model)
 	}
 	if a.deployment != "" {
 		b = append(b, `,"deployment":`...)
-		b = appendLogString(b, a.deployment)
+		b = jsonx.AppendLogString(b, a.deployment)
 	}
 	if a.stream {
 		b = append(b, `,"stream":true,"ttft_ms":`...)
@@ -136,11 +135,11 @@ func (a *accessRecord) appendJSON(b []byte, t time.Time, level slog.Level) []byt
 	}
 	if a.upstreamRequestID != "" {
 		b = append(b, `,"upstream_request_id":`...)
-		b = appendLogString(b, a.upstreamRequestID)
+		b = jsonx.AppendLogString(b, a.upstreamRequestID)
 	}
 	if a.hasErr {
 		b = append(b, `,"error":`...)
-		b = appendLogString(b, a.err)
+		b = jsonx.AppendLogString(b, a.err)
 	}
 	return append(b, "}\n"...)
 }
@@ -154,57 +153,6 @@ func appendLogFloat(b []byte, f float64) []byte {
 	}
 	return append(b, '0')
 }
-
-// appendLogString appends s quoted as slog's JSON handler escapes it,
-// which differs from encoding/json: <, > and & stay as they are, and of
-// the short escapes only \n, \r and \t are used.
-func appendLogString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', logHex[c>>4], logHex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', logHex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-const logHex = "0123456789abcdef"
 
 // linePool holds the access log's line buffers; a line longer than
 // maxPooledLine (a long error message) is not kept.
