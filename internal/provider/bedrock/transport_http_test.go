@@ -200,6 +200,9 @@ func TestTransportHeaderTimeoutRetry(t *testing.T) {
 	if !errors.As(err, &ue) || ue.Status != http.StatusGatewayTimeout {
 		t.Fatalf("got %v, want a 504", err)
 	}
+	if !errors.Is(err, c.t.errHeaderTimeout) {
+		t.Errorf("got %v, want the header wait's cause (not the caller's deadline)", err)
+	}
 	if got := n.Load(); got != 2 {
 		t.Errorf("got %d attempts, want 2", got)
 	}
