@@ -172,9 +172,10 @@ func TestTransportHeaderTimeout(t *testing.T) {
 	}
 }
 
-// TestTransportHeaderTimeoutRetry throttles the first attempt late in
-// its wait for headers and never answers the second: the second attempt
-// gets a wait of its own, which ends the call in a 504.
+// TestTransportHeaderTimeoutRetry throttles the first attempt and never
+// answers the second: the second attempt gets a wait for its headers of
+// its own (the first's ended with its answer), which ends the call in a
+// 504 with the header wait's cause.
 func TestTransportHeaderTimeoutRetry(t *testing.T) {
 	release := make(chan struct{})
 	var n atomic.Int32
